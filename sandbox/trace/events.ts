@@ -1,0 +1,169 @@
+// The trace contract: what the sandbox tells the world about every stanza's path.
+//
+// This file is the stable, versioned data source of the stanza inspector, the explorer
+// and the JSON-lines export. It is plain data (JSON-serialisable, no classes) so the same
+// objects cross the IPC boundary and land in the webview unchanged. Add fields, never
+// rename or repurpose them; bump TRACE_SCHEMA_VERSION when a consumer would misread old data.
+//
+// One stanza that arrives produces, in order (all with the same `packetId`):
+//   arrival → stage(enter preprocess) → plugin* → stage(leave preprocess)
+//           → stage(enter process) → plugin* → stage(leave process)
+//           → stage(enter postprocess) → plugin* → stage(leave postprocess)
+//           → stage(enter filter) → plugin* → stage(leave filter)
+//           → outcome
+// A stage that is skipped (for example, process when preprocess blocked) emits no events.
+// Packets produced by a plugin (Tigase's P1 → P2 copies) get their own `arrival` with
+// `parentId` set to the producer's packetId and `producedBy` naming the plugin, so the
+// inspector can link the chain. A c2s→c2s message therefore shows as two packets:
+// P1 (direction 'out', on behalf of the sender) and P2 (direction 'in', for the receiver).
+
+export const TRACE_SCHEMA_VERSION = 1 as const;
+
+/** The four session-manager stages (seed 001, Tigase SessionManager.processPacket). */
+export type Stage = 'preprocess' | 'process' | 'postprocess' | 'filter';
+export const STAGES: readonly Stage[] = ['preprocess', 'process', 'postprocess', 'filter'];
+
+export type StanzaKind = 'message' | 'presence' | 'iq';
+
+/**
+ * 'out': processed on behalf of a local sender (it came from a c2s session).
+ * 'in': processed on behalf of the receiver (a copy made for delivery, or traffic from a
+ * component, the server itself or an injection addressed to a local user).
+ */
+export type Direction = 'in' | 'out';
+
+/** Where a packet entered the sandbox. */
+export interface PacketSource {
+  kind: 'c2s' | 'component' | 'server' | 'inject' | 'plugin';
+  /** Session id (c2s/component), when there is one. */
+  sessionId?: string;
+  /** Full JID of the c2s session, or the component domain. */
+  jid?: string;
+  /** 'tcp' | 'websocket' for c2s. */
+  transport?: 'tcp' | 'websocket' | 'component';
+}
+
+/**
+ * What a plugin did with a packet.
+ * - passed: looked at it and let it go on (or did not apply)
+ * - blocked: preprocess returned true (the packet stops here)
+ * - handled: consumed it and produced nothing (e.g. a presence that only updated state)
+ * - produced: consumed or answered it, emitting `produced` packets
+ * - dropped: a filter removed a result packet
+ * - error: it threw; the sandbox caught it (`error` holds the message)
+ * - queue-full: its bounded queue was full; the packet was answered with resource-constraint
+ */
+export type Verdict = 'passed' | 'blocked' | 'handled' | 'produced' | 'dropped' | 'error' | 'queue-full';
+
+/**
+ * The end of one packet's path.
+ * - delivered: written to one or more sessions (`to` lists full JIDs / component domains)
+ * - forwarded: consumed and re-emitted as new packet(s) (`produced` lists their ids)
+ * - stored-offline: kept in the offline store for `to[0]` (a bare JID)
+ * - bounced: answered with a stanza error (`error` is the condition)
+ * - blocked: stopped by a preprocessor (`plugin`, `reason`)
+ * - dropped: removed by a filter (`plugin`, `reason`)
+ * - handled: consumed by a plugin with no further packet (e.g. an iq result to the server)
+ * - ignored: silently discarded as the RFC says (e.g. type=error to an offline user)
+ */
+export type Outcome = 'delivered' | 'forwarded' | 'stored-offline' | 'bounced' | 'blocked' | 'dropped' | 'handled' | 'ignored';
+
+interface TraceEventBase {
+  /** Schema version of this event. */
+  v: typeof TRACE_SCHEMA_VERSION;
+  /** Monotonic sequence number across the whole sandbox run (gaps mean the ring dropped events). */
+  seq: number;
+  /** Wall clock, milliseconds since the epoch (fractional part = sub-ms). */
+  ts: number;
+  /** The packet this event is about ('p' + counter, unique within a sandbox run). */
+  packetId: string;
+}
+
+export interface ArrivalEvent extends TraceEventBase {
+  type: 'arrival';
+  source: PacketSource;
+  direction: Direction;
+  kind: StanzaKind;
+  /** The `type` attribute, or the RFC default ('normal' for message, 'available' for presence). */
+  stanzaType: string;
+  from?: string;
+  to?: string;
+  /** The stanza's `id` attribute (pairs iq requests with responses). */
+  id?: string;
+  /** Namespace of the first child element, if any (e.g. 'urn:xmpp:ping'). */
+  xmlns?: string;
+  /** Name of the first child element, if any. */
+  child?: string;
+  /** The packet's XML as it entered the pipeline (after `from` stamping). */
+  xml: string;
+  bytes: number;
+  /** Set when a plugin produced this packet from another one. */
+  parentId?: string;
+  producedBy?: string;
+}
+
+export interface StageEvent extends TraceEventBase {
+  type: 'stage';
+  stage: Stage;
+  phase: 'enter' | 'leave';
+  /** On 'leave': time spent in the stage, µs. */
+  durationUs?: number;
+}
+
+export interface PluginEvent extends TraceEventBase {
+  type: 'plugin';
+  stage: Stage;
+  plugin: string;
+  verdict: Verdict;
+  durationUs: number;
+  /** packetIds of the packets this plugin emitted. */
+  produced?: string[];
+  /** Why it blocked/dropped (free text from the plugin). */
+  reason?: string;
+  /** Message of the error it threw. */
+  error?: string;
+}
+
+export interface OutcomeEvent extends TraceEventBase {
+  type: 'outcome';
+  outcome: Outcome;
+  /** Session full JIDs or component domains written to; the bare JID for stored-offline. */
+  to?: string[];
+  /** packetIds re-emitted, for 'forwarded'. */
+  produced?: string[];
+  /** Stanza error condition, for 'bounced' (e.g. 'service-unavailable'). */
+  error?: string;
+  /** Plugin that blocked, dropped or handled it. */
+  plugin?: string;
+  reason?: string;
+  /** Arrival → outcome, µs. */
+  totalUs: number;
+}
+
+/** Queue activity (the Redis-compatible queue), for the explorer and inspector. */
+export interface QueueEvent extends Omit<TraceEventBase, 'packetId'> {
+  type: 'queue';
+  packetId?: undefined;
+  op: 'push' | 'pop' | 'move' | 'remove' | 'trim' | 'delete' | 'flush' | 'publish';
+  key: string;
+  /** Destination list for 'move'. */
+  dest?: string;
+  /** List length after the operation. */
+  length?: number;
+  /** Number of items affected. */
+  count?: number;
+  client?: string;
+}
+
+export type PacketTraceEvent = ArrivalEvent | StageEvent | PluginEvent | OutcomeEvent;
+export type TraceEvent = PacketTraceEvent | QueueEvent;
+
+/** Distributive Omit, so `TraceEventInput` keeps the union's discriminant. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** What emitters pass to the bus: the bus stamps v, seq and ts. */
+export type TraceEventInput = DistributiveOmit<TraceEvent, 'v' | 'seq' | 'ts'>;
+
+/** One JSON line of an export: exactly the event. */
+export function toJsonLine(e: TraceEvent): string {
+  return JSON.stringify(e);
+}

@@ -1,0 +1,194 @@
+// The in-process control API: one table of methods (name → params check → handler) over
+// the sandbox's parts. The IPC adapter (ipc.ts) forwards to the same object, so tests and
+// the extension exercise identical code.
+
+import {
+  ControlError,
+  type ControlApi,
+  type ControlEvent,
+  type ControlEventListener,
+  type ControlMethod,
+  type ControlMethods,
+  type ControlParams,
+  type ControlResult,
+  type Endpoints,
+} from './api';
+import type { Sandbox } from '../index';
+import type { TraceEvent } from '../trace/events';
+
+type Handler<M extends ControlMethod> = (params: ControlParams<M>) => ControlResult<M> | Promise<ControlResult<M>>;
+type Params = Record<string, unknown>;
+
+function str(p: Params, key: string, required: true): string;
+function str(p: Params, key: string, required: false): string | undefined;
+function str(p: Params, key: string, required: boolean): string | undefined {
+  const v = p[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || (required && v.length === 0)) throw new ControlError('bad-params', `'${key}' must be a non-empty string`);
+  return v;
+}
+
+function int(p: Params, key: string): number | undefined {
+  const v = p[key];
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v)) throw new ControlError('bad-params', `'${key}' must be an integer`);
+  return v as number;
+}
+
+/** Coalesces bursts of change notifications (many connects at once) into one event per tick window. */
+class Debounced {
+  private timer: NodeJS.Timeout | null = null;
+  constructor(
+    private readonly ms: number,
+    private readonly fire: () => void,
+  ) {}
+  trigger(): void {
+    if (!this.timer) this.timer = setTimeout(() => ((this.timer = null), this.fire()), this.ms);
+  }
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+export class LocalControl implements ControlApi {
+  private readonly listeners = new Map<ControlEventListener, { trace: boolean; untrace?: () => void }>();
+  private readonly debouncers: Debounced[] = [];
+  private wired = false;
+  private readonly handlers: { [M in ControlMethod]: Handler<M> };
+
+  constructor(
+    private readonly sb: Sandbox,
+    private readonly endpoints: () => Endpoints | null,
+  ) {
+    const xmpp = sb.xmpp;
+    const queue = () => {
+      if (!sb.queue) throw new ControlError('not-found', 'the queue is disabled (config queue.enabled)');
+      return sb.queue;
+    };
+    this.handlers = {
+      status: () => sb.status(),
+      stop: async () => {
+        await sb.stop();
+        return { stopped: true } as const;
+      },
+      'sessions.list': () => xmpp.listSessions(),
+      'sessions.kick': (p) => ({ kicked: xmpp.kick(str(p, 'fullJid', true), str(p, 'condition', false)) }),
+      'components.list': () => xmpp.listComponents(),
+      'plugins.list': () => xmpp.listPlugins(),
+      'plugins.reload': () => xmpp.reloadPlugins(),
+      'offline.list': (p) => xmpp.listOffline(str(p, 'bareJid', false), p.withItems === true),
+      'offline.purge': (p) => ({ removed: xmpp.purgeOffline(str(p, 'bareJid', true)) }),
+      'stanza.inject': (p) => {
+        this.requireRunning();
+        return { packetId: xmpp.inject(str(p, 'as', true), str(p, 'xml', true)) };
+      },
+      'trace.snapshot': (p) => sb.trace.snapshot(int(p, 'sinceSeq') ?? 0, int(p, 'limit') ?? Infinity),
+      'trace.export': (p) => ({ jsonl: sb.trace.exportJsonLines(int(p, 'sinceSeq') ?? 0) }),
+      'trace.setEnabled': (p) => {
+        if (typeof p.enabled !== 'boolean') throw new ControlError('bad-params', "'enabled' must be a boolean");
+        sb.trace.enabled = p.enabled;
+        return { enabled: sb.trace.enabled };
+      },
+      'trace.clear': () => {
+        sb.trace.clear();
+        return { cleared: true } as const;
+      },
+      'queue.keys': (p) => queue().keys(str(p, 'pattern', false)),
+      'queue.peek': (p) => queue().peek(str(p, 'key', true), int(p, 'start') ?? 0, int(p, 'stop') ?? 99),
+      'queue.push': (p) => {
+        const values = p.values;
+        if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
+          throw new ControlError('bad-params', "'values' must be a non-empty array of strings");
+        }
+        const side = p.side ?? 'left';
+        if (side !== 'left' && side !== 'right') throw new ControlError('bad-params', "'side' must be 'left' or 'right'");
+        return { length: queue().push(str(p, 'key', true), values as string[], side) };
+      },
+      'queue.purge': (p) => ({ removed: queue().purge(str(p, 'key', true)) }),
+      'data.reset': async () => {
+        this.requireRunning();
+        await xmpp.resetData();
+        if (sb.queue) await sb.queue.reset();
+        sb.trace.clear();
+        return { reset: true } as const;
+      },
+    };
+  }
+
+  private requireRunning(): void {
+    if (!this.endpoints()) throw new ControlError('not-running', 'the sandbox is not running');
+  }
+
+  async call<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
+    const handler = this.handlers[method] as Handler<M> | undefined;
+    if (!handler || !Object.prototype.hasOwnProperty.call(this.handlers, method)) {
+      throw new ControlError('unknown-method', `unknown control method '${String(method)}'`);
+    }
+    const p = (params ?? {}) as ControlParams<M>;
+    if (typeof p !== 'object' || Array.isArray(p)) throw new ControlError('bad-params', 'params must be an object');
+    try {
+      return await handler(p);
+    } catch (err) {
+      if (err instanceof ControlError) throw err;
+      const e = err as { code?: string; message?: string };
+      // Errors from the parts (JID or XML errors from inject, for example) keep their code when it is one of ours.
+      if (e && (e.code === 'jid-malformed' || e.code === 'xml-invalid' || e.code === 'bad-params' || e.code === 'not-found')) {
+        throw new ControlError(e.code, e.message ?? String(err));
+      }
+      throw new ControlError('internal', e?.message ?? String(err));
+    }
+  }
+
+  onEvent(listener: ControlEventListener, opts: { trace?: boolean } = {}): () => void {
+    this.wire();
+    const entry: { trace: boolean; untrace?: () => void } = { trace: !!opts.trace };
+    if (entry.trace) entry.untrace = this.sb.trace.subscribe((events) => listener({ type: 'trace', events: events as TraceEvent[] }));
+    this.listeners.set(listener, entry);
+    return () => {
+      entry.untrace?.();
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Sends the current state to every listener (called by the sandbox on transitions). */
+  emitState(): void {
+    this.emit({ type: 'state', status: this.sb.status() });
+  }
+
+  private emit(event: ControlEvent): void {
+    for (const l of this.listeners.keys()) {
+      try {
+        l(event);
+      } catch {
+        // one broken listener must not starve the others
+      }
+    }
+  }
+
+  /** Hooks the parts' change events once, on the first subscriber. */
+  private wire(): void {
+    if (this.wired) return;
+    this.wired = true;
+    const { xmpp, queue, logs } = this.sb;
+    const on = (emitter: { on(e: string, f: () => void): unknown }, name: string, make: () => ControlEvent) => {
+      const d = new Debounced(50, () => this.listeners.size && this.emit(make()));
+      this.debouncers.push(d);
+      emitter.on(name, () => d.trigger());
+    };
+    on(xmpp.events, 'sessions-changed', () => ({ type: 'sessions-changed', sessions: xmpp.listSessions() }));
+    on(xmpp.events, 'components-changed', () => ({ type: 'components-changed', components: xmpp.listComponents() }));
+    on(xmpp.events, 'offline-changed', () => ({ type: 'offline-changed', users: xmpp.listOffline() }));
+    on(xmpp.events, 'plugins-changed', () => ({ type: 'plugins-changed', plugins: xmpp.listPlugins() }));
+    if (queue) on(queue.events, 'keys-changed', () => ({ type: 'queue-changed', keys: queue.keys() }));
+    logs.addSink((level, message, ts) => {
+      if (this.listeners.size) this.emit({ type: 'log', level, message, ts });
+    });
+  }
+
+  dispose(): void {
+    for (const d of this.debouncers) d.cancel();
+    for (const e of this.listeners.values()) e.untrace?.();
+    this.listeners.clear();
+  }
+}

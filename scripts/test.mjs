@@ -6,7 +6,8 @@
 //   node scripts/test.mjs sandbox webview  only test/sandbox/** and test/webview/**
 //   node scripts/test.mjs test/sandbox/xmpp/routing.test.ts   one file
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -31,12 +32,45 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const build = spawnSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+// A full run type-checks first (strict tsc), so CI is red on a type error.
+if (args.length === 0) {
+  for (const project of ['.', 'webview'].filter((p) => p === '.' || existsSync(join(p, 'tsconfig.json')))) {
+    const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', project], { stdio: 'inherit' });
+    if (tsc.status !== 0) {
+      console.error(`type check failed (tsc -p ${project})`);
+      process.exit(tsc.status ?? 1);
+    }
+  }
+}
 
+// Bundles are needed by the extension, webview and e2e tests only (sandbox tests run the TypeScript sources).
+if (files.some((f) => !f.startsWith(join('test', 'sandbox') + '/'))) {
+  const build = spawnSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+// spec for people, TAP into a file for the closing summary line CI reads.
+const tapFile = join(mkdtempSync(join(tmpdir(), 'xmpp-sandbox-tests-')), 'results.tap');
 const r = spawnSync(
   process.execPath,
-  ['--experimental-websocket', '--no-warnings=ExperimentalWarning', '--import', 'tsx', '--test', '--test-timeout=300000', '--test-reporter=spec', ...files],
+  [
+    '--experimental-websocket',
+    '--no-warnings=ExperimentalWarning',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-timeout=300000',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
 );
+const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
+const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+const passed = count('pass');
+const failed = count('fail') + count('cancelled');
+console.log(`\ntests: ${passed} passed, ${failed} failed, ${count('skipped') + count('todo')} skipped`);
 process.exit(r.status ?? 1);

@@ -1,0 +1,66 @@
+// Composition root. Activation is cheap: it loads no sandbox code (only types come from
+// sandbox/**), forks nothing and reads no files unless xmppSandbox.autoStart is on. It
+// activates on the contributed commands and views, and on onStartupFinished for autoStart
+// (which then only reads one setting).
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { registerCommands } from './sandbox/commands';
+import { SandboxController } from './sandbox/controller';
+import { SandboxProcess } from './sandbox/sandboxProcess';
+import { SECTION } from './sandbox/settings';
+import { SandboxStatusBar } from './sandbox/statusBar';
+import { SandboxModel } from './views/sandboxModel';
+import { SandboxTreeProvider } from './views/sandboxTree';
+
+/** What activate() returns: used by the extension's own test suite (and other extensions). */
+export interface XmppSandboxApi {
+  sandbox: SandboxProcess;
+  controller: SandboxController;
+  model: SandboxModel;
+  tree: SandboxTreeProvider;
+  statusBar: SandboxStatusBar;
+  /** Per-run resources still alive (child, listeners, timers, pending calls): 0 when stopped. */
+  liveResources(): number;
+}
+
+export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
+  const started = Date.now();
+  const log = vscode.window.createOutputChannel('XMPP Sandbox', { log: true });
+  context.subscriptions.push(log);
+
+  const sandbox = new SandboxProcess({ script: path.join(context.extensionPath, 'dist', 'sandbox.js'), log });
+  const controller = new SandboxController(context, sandbox, log);
+  const model = new SandboxModel(sandbox);
+  const tree = new SandboxTreeProvider(model);
+  const view = vscode.window.createTreeView('xmppSandbox.explorer', { treeDataProvider: tree, showCollapseAll: true });
+  const statusBar = new SandboxStatusBar(sandbox);
+  // Disposed in reverse order: the sandbox (child process) last.
+  context.subscriptions.push(sandbox, controller, model, tree, view, statusBar);
+
+  const inspectorRegistered = registerInspectorIfPresent(context, sandbox);
+  context.subscriptions.push(...registerCommands({ context, controller, log, inspectorRegistered }));
+
+  if (vscode.workspace.getConfiguration(SECTION).get<boolean>('autoStart', false) && vscode.workspace.workspaceFolders?.length) {
+    void controller.start({ notify: false });
+  }
+  log.info(`XMPP Sandbox extension activated in ${Date.now() - started} ms`);
+
+  return {
+    sandbox,
+    controller,
+    model,
+    tree,
+    statusBar,
+    liveResources: () => sandbox.liveResources + statusBar.liveResources,
+  };
+}
+
+function registerInspectorIfPresent(_context: vscode.ExtensionContext, _sandbox: SandboxProcess): boolean {
+  // Wired to src/inspector/index.ts registerInspector(context, sandbox) once it lands.
+  return false;
+}
+
+export function deactivate(): void {
+  // Everything lives in context.subscriptions; SandboxProcess.dispose stops the child.
+}

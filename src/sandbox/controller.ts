@@ -1,0 +1,125 @@
+// Starts and stops the sandbox the way a person expects: settings + secrets → overrides,
+// notifications with actions, a clear message for a port in use, crash reports with the last
+// log lines and a Restart action, the xmppSandbox.state context key, restart on settings change.
+
+import * as vscode from 'vscode';
+import type { SandboxStatus } from '../../sandbox/control/api';
+import { componentSecret, externalQueuePassword } from './secrets';
+import { buildOverrides, needsRestart, SECTION, SETTING_FOR_CONFIG_PATH } from './settings';
+import { SandboxStartError, type CrashInfo, type SandboxProcess } from './sandboxProcess';
+
+export interface StartOptions {
+  /** Show the "running" notification (the tests and autoStart pass false). */
+  notify?: boolean;
+}
+
+export class SandboxController implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly sandbox: SandboxProcess,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    void this.setContext();
+    this.disposables.push(
+      sandbox.onDidChangeState(() => void this.setContext()),
+      sandbox.onDidCrash((c) => this.onCrash(c)),
+      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)),
+    );
+  }
+
+  private setContext(): Thenable<unknown> {
+    return vscode.commands.executeCommand('setContext', 'xmppSandbox.state', this.sandbox.state);
+  }
+
+  async overrides() {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    return buildOverrides({
+      config: vscode.workspace.getConfiguration(SECTION),
+      globalStoragePath: this.context.globalStorageUri.fsPath,
+      workspaceFolder: folder?.scheme === 'file' ? folder.fsPath : undefined,
+      componentSecret: await componentSecret(this.context.secrets),
+      externalQueuePassword: await externalQueuePassword(this.context.secrets),
+    });
+  }
+
+  /** Starts the sandbox; resolves with its status, or undefined when it could not start (already reported). */
+  async start(opts: StartOptions = {}): Promise<SandboxStatus | undefined> {
+    const sb = this.sandbox;
+    if (sb.running) return sb.status ?? undefined;
+    if (sb.state !== 'stopped') {
+      vscode.window.showInformationMessage(`The XMPP sandbox is ${sb.state}.`);
+      return undefined;
+    }
+    const overrides = await this.overrides();
+    await vscode.workspace.fs.createDirectory(vscode.Uri.file(overrides.dataDir!)).then(undefined, () => undefined);
+    try {
+      const status = await sb.start(overrides);
+      const e = status.endpoints;
+      if (opts.notify !== false && e) {
+        void vscode.window
+          .showInformationMessage(`XMPP sandbox running: ${e.c2s} (domain ${e.domain})`, 'Copy Connection Settings', 'Open Stanza Inspector')
+          .then((pick) => {
+            if (pick === 'Copy Connection Settings') void vscode.commands.executeCommand('xmppSandbox.copyConnectionSettings');
+            if (pick === 'Open Stanza Inspector') void vscode.commands.executeCommand('xmppSandbox.openInspector');
+          });
+      }
+      return status;
+    } catch (err) {
+      this.reportStartError(err);
+      return undefined;
+    }
+  }
+
+  private reportStartError(err: unknown): void {
+    if (err instanceof SandboxStartError && err.code === 'EADDRINUSE') {
+      const setting = (err.setting && SETTING_FOR_CONFIG_PATH[err.setting]) || 'xmppSandbox.ports';
+      const msg = `Port ${err.port ?? '?'} is already in use. Change the setting ${setting}`;
+      this.log.error(msg);
+      void vscode.window.showErrorMessage(msg, 'Open Settings').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+      });
+      return;
+    }
+    const message = (err as Error).message ?? String(err);
+    const lines = err instanceof SandboxStartError ? err.lastLines : [];
+    this.log.error(`The XMPP sandbox could not start: ${message}`);
+    void vscode.window
+      .showErrorMessage(`The XMPP sandbox could not start: ${message}${lines.length ? `\n${lines.slice(-5).join('\n')}` : ''}`, 'Show Log', 'Open Settings')
+      .then((pick) => {
+        if (pick === 'Show Log') this.log.show(true);
+        if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
+      });
+  }
+
+  private onCrash(c: CrashInfo): void {
+    const how = c.signal ? `signal ${c.signal}` : `exit code ${c.exitCode}`;
+    this.log.error(`The XMPP sandbox crashed (${how}). Last log lines:\n${c.lastLines.join('\n')}`);
+    const tail = c.lastLines.slice(-5).join('\n');
+    void vscode.window.showErrorMessage(`The XMPP sandbox crashed (${how}).${tail ? `\n${tail}` : ''}`, 'Restart', 'Show Log').then((pick) => {
+      if (pick === 'Restart') void this.start();
+      if (pick === 'Show Log') this.log.show(true);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.sandbox.stop();
+  }
+
+  async restart(opts: StartOptions = {}): Promise<SandboxStatus | undefined> {
+    await this.sandbox.stop();
+    return this.start(opts);
+  }
+
+  private onConfigChange(e: vscode.ConfigurationChangeEvent): void {
+    if (!this.sandbox.running || !needsRestart(e)) return;
+    void vscode.window.showInformationMessage('XMPP Sandbox settings changed. Restart the sandbox to apply them?', 'Restart').then((pick) => {
+      if (pick === 'Restart') void this.restart();
+    });
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

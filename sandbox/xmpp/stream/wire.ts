@@ -1,0 +1,125 @@
+// The byte/message pipe under a stream: a TCP socket (RFC 6120) or a WebSocket (RFC 7395).
+// TCP writes are joined per event-loop tick (one syscall for a burst of stanzas); a
+// WebSocket needs one message per element (RFC 7395 §3.3.3), so it sends each at once.
+
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+
+export interface Wire {
+  readonly transport: 'tcp' | 'websocket';
+  readonly remote: string;
+  readonly closed: boolean;
+  /** One complete element, header or close tag. No-op once closed. */
+  write(s: string): void;
+  /** Flush, then close gracefully; force-close after `graceMs` if the peer hangs. */
+  end(graceMs?: number): void;
+  destroy(): void;
+  onData(fn: (data: Buffer | string) => void): void;
+  onClose(fn: () => void): void;
+}
+
+const GRACE_MS = 1000;
+
+export class TcpWire implements Wire {
+  readonly transport = 'tcp' as const;
+  readonly remote: string;
+  private pending: string[] = [];
+  private scheduled = false;
+  private ending = false;
+  private closeFns: (() => void)[] = [];
+  closed = false;
+
+  constructor(private readonly socket: Socket) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.setNoDelay(true);
+    socket.on('error', () => this.socket.destroy());
+    socket.on('close', () => {
+      this.closed = true;
+      for (const fn of this.closeFns) fn();
+    });
+  }
+
+  onData(fn: (data: Buffer | string) => void): void {
+    this.socket.on('data', fn);
+  }
+
+  onClose(fn: () => void): void {
+    this.closeFns.push(fn);
+  }
+
+  write(s: string): void {
+    if (this.closed || this.ending) return;
+    this.pending.push(s);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.pending.length === 0 || this.socket.destroyed) {
+      this.pending = [];
+      return;
+    }
+    const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    this.socket.write(data);
+  };
+
+  end(graceMs = GRACE_MS): void {
+    if (this.ending || this.closed) return;
+    this.flush();
+    this.ending = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), graceMs).unref();
+  }
+
+  destroy(): void {
+    this.pending = [];
+    this.socket.destroy();
+  }
+}
+
+export class WsWire implements Wire {
+  readonly transport = 'websocket' as const;
+  private ending = false;
+  private closeFns: (() => void)[] = [];
+  closed = false;
+
+  constructor(private readonly ws: WebSocket, readonly remote: string) {
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      this.closed = true;
+      for (const fn of this.closeFns) fn();
+    });
+  }
+
+  onData(fn: (data: Buffer | string) => void): void {
+    this.ws.on('message', (data, isBinary) => {
+      // RFC 7395 §3.2: text frames only; a binary frame is still XML, parse it as UTF-8.
+      void isBinary;
+      fn(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer));
+    });
+  }
+
+  onClose(fn: () => void): void {
+    this.closeFns.push(fn);
+  }
+
+  write(s: string): void {
+    if (this.closed || this.ending || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(s);
+  }
+
+  end(graceMs = GRACE_MS): void {
+    if (this.ending || this.closed) return;
+    this.ending = true;
+    this.ws.close(1000);
+    setTimeout(() => this.ws.terminate(), graceMs).unref();
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
+}

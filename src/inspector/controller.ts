@@ -1,0 +1,205 @@
+// The host side of the inspector, VS Code-free: owns the bounded history, the trace
+// subscription (only while a panel exists: tracing subscribers cost the sandbox), the
+// ready handshake, batching, and acting on validated webview messages. panel.ts plugs it into
+// a WebviewPanel; tests drive it directly with the real sandbox's ControlApi.
+
+import type { ControlApi, ControlEvent, SessionInfo } from '../../sandbox/control/api';
+import type { TraceEvent } from '../../sandbox/trace/events';
+import {
+  HOST_BATCH_INTERVAL_MS,
+  HOST_BATCH_MAX_EVENTS,
+  HOST_HISTORY_MAX_EVENTS,
+  INSPECTOR_PROTOCOL_VERSION,
+  validateWebviewMessage,
+  type HostMessage,
+  type SessionView,
+  type WebviewMessage,
+} from '../protocol';
+import { TraceBatcher } from './batcher';
+import { TraceHistory } from './history';
+import { checkStanzaXml } from './stanzaXml';
+
+/** The sandbox as the inspector sees it (structurally what registerInspector receives). */
+export interface InspectorBackend extends ControlApi {
+  readonly running: boolean;
+  onDidChangeRunning(listener: (running: boolean) => void): { dispose(): void };
+}
+
+/** What the controller needs from the editor: a save dialog, the clipboard, a log. */
+export interface InspectorHostServices {
+  /** Ask where to save and write the file; null when the user cancelled. */
+  saveJsonl(jsonl: string): Promise<string | null>;
+  copy(text: string): Promise<void>;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface ControllerOptions {
+  historyMaxEvents?: number;
+  batchIntervalMs?: number;
+  batchMaxEvents?: number;
+}
+
+export function toSessionViews(sessions: readonly SessionInfo[]): SessionView[] {
+  return sessions.map((s) => ({
+    bareJid: s.bareJid,
+    resources: s.resources.map((r) => ({ fullJid: r.fullJid, available: r.available, priority: r.priority, transport: r.transport })),
+  }));
+}
+
+export class InspectorController {
+  readonly history: TraceHistory;
+  private readonly batcher: TraceBatcher;
+  private unsubscribe: (() => void) | null = null;
+  /** While the snapshot is loading, live events wait here (they are newer than it). */
+  private loading: TraceEvent[] | null = null;
+  private readonly runningSub: { dispose(): void };
+  private domain: string | null = null;
+  private disposed = false;
+  /** Resolves when the current attach (subscribe + snapshot) is done; tests await it. */
+  attached: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly backend: InspectorBackend,
+    private readonly services: InspectorHostServices,
+    private readonly post: (m: HostMessage) => void,
+    opts: ControllerOptions = {},
+  ) {
+    this.history = new TraceHistory(opts.historyMaxEvents ?? HOST_HISTORY_MAX_EVENTS);
+    this.batcher = new TraceBatcher({ intervalMs: opts.batchIntervalMs ?? HOST_BATCH_INTERVAL_MS, maxPerMessage: opts.batchMaxEvents ?? HOST_BATCH_MAX_EVENTS, post });
+    this.runningSub = backend.onDidChangeRunning((running) => this.runningChanged(running));
+    if (backend.running) this.attached = this.attach();
+  }
+
+  private async runningChanged(running: boolean): Promise<void> {
+    if (this.disposed) return;
+    if (running) {
+      // A new sandbox run: sequence numbers and packet ids start again.
+      this.history.reset();
+      this.batcher.discard();
+      if (this.batcher.isReady) this.post({ type: 'reset', reason: 'restarted' });
+      this.attached = this.attach();
+      await this.attached;
+    } else {
+      this.detach();
+    }
+    if (this.batcher.isReady) this.post({ type: 'running', running, domain: this.domain });
+  }
+
+  private async attach(): Promise<void> {
+    this.detach();
+    this.loading = [];
+    this.unsubscribe = this.backend.onEvent((e) => this.onEvent(e), { trace: true });
+    try {
+      const status = await this.backend.call('status', {});
+      this.domain = status.endpoints?.domain ?? this.domain;
+      const snapshot = await this.backend.call('trace.snapshot', {});
+      this.history.push(snapshot);
+    } catch (err) {
+      this.services.log('warn', `inspector: could not load the trace snapshot: ${(err as Error).message}`);
+    }
+    const live = this.loading ?? [];
+    this.loading = null;
+    this.history.push(live);
+    // A webview that is already listening (the sandbox restarted under it) gets the new run.
+    if (this.batcher.isReady) this.refill();
+  }
+
+  private detach(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  private onEvent(e: ControlEvent): void {
+    switch (e.type) {
+      case 'trace':
+        if (this.loading) this.loading.push(...e.events);
+        else this.batcher.add(this.history.push(e.events));
+        break;
+      case 'sessions-changed':
+        if (this.batcher.isReady) this.post({ type: 'sessions', sessions: toSessionViews(e.sessions) });
+        break;
+    }
+  }
+
+  /** Send the whole history again (the webview (re)loaded and has nothing). */
+  private refill(): void {
+    this.batcher.discard();
+    this.post({ type: 'reset', reason: 'cleared' });
+    this.batcher.add(this.history.all());
+    this.batcher.flush();
+  }
+
+  private async sessions(): Promise<SessionView[]> {
+    if (!this.backend.running) return [];
+    try {
+      return toSessionViews(await this.backend.call('sessions.list', {}));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Every message from the webview comes through here, validated first. */
+  async receive(raw: unknown): Promise<void> {
+    const v = validateWebviewMessage(raw);
+    if (!v.ok) {
+      this.services.log('warn', `inspector: refused a webview message: ${v.error}`);
+      return;
+    }
+    try {
+      await this.handle(v.message);
+    } catch (err) {
+      this.services.log('error', `inspector: ${(err as Error).message}`);
+      this.post({ type: 'notice', level: 'error', message: (err as Error).message });
+    }
+  }
+
+  private async handle(m: WebviewMessage): Promise<void> {
+    switch (m.type) {
+      case 'ready': {
+        this.batcher.setReady(false);
+        const sessions = await this.sessions();
+        if (this.loading) await this.attached;
+        this.batcher.discard();
+        this.post({ type: 'init', protocol: INSPECTOR_PROTOCOL_VERSION, running: this.backend.running, sessions, domain: this.domain });
+        this.batcher.add(this.history.all());
+        this.batcher.setReady(true);
+        this.batcher.flush();
+        return;
+      }
+      case 'send': {
+        const problem = checkStanzaXml(m.xml);
+        if (problem) return this.post({ type: 'sendResult', requestId: m.requestId, ok: false, error: problem });
+        if (!this.backend.running) return this.post({ type: 'sendResult', requestId: m.requestId, ok: false, error: 'the sandbox is not running' });
+        try {
+          const { packetId } = await this.backend.call('stanza.inject', { as: m.as, xml: m.xml });
+          this.post({ type: 'sendResult', requestId: m.requestId, ok: true, packetId });
+        } catch (err) {
+          this.post({ type: 'sendResult', requestId: m.requestId, ok: false, error: (err as Error).message });
+        }
+        return;
+      }
+      case 'export': {
+        const path = await this.services.saveJsonl(m.jsonl);
+        this.post({ type: 'exportResult', ok: true, path, count: m.count });
+        return;
+      }
+      case 'copy':
+        await this.services.copy(m.text);
+        return;
+      case 'clear':
+        this.history.clear();
+        this.batcher.discard();
+        return;
+      case 'refreshSessions':
+        this.post({ type: 'sessions', sessions: await this.sessions() });
+        return;
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.detach();
+    this.runningSub.dispose();
+    this.batcher.dispose();
+  }
+}

@@ -1,0 +1,156 @@
+// The stanza inspector's host ↔ webview protocol: the ONLY module both sides import.
+//
+// Rules the two sides keep (architecture.md, "Host ↔ webview"):
+// - The webview posts {type:'ready'} first; the host posts nothing before it (messages posted
+//   to a webview that has not loaded its script yet are lost).
+// - Trace events travel in batches ({type:'trace', events}), never one message per event.
+// - Everything the webview sends is untrusted: the host runs `validateWebviewMessage` on
+//   every incoming message before acting on it.
+//
+// This file must stay free of `vscode`, Node and DOM APIs: it is bundled into both rooms.
+// It imports only the trace contract (plain data) from the sandbox.
+
+import type { TraceEvent } from '../sandbox/trace/events';
+
+export const INSPECTOR_PROTOCOL_VERSION = 1 as const;
+
+/** The webview panel's view type (also the serializer's key). */
+export const INSPECTOR_VIEW_TYPE = 'xmppSandbox.inspector';
+
+/** Host-side bounded history and the batching the host applies before posting. */
+export const HOST_HISTORY_MAX_EVENTS = 100_000;
+export const HOST_BATCH_INTERVAL_MS = 100;
+export const HOST_BATCH_MAX_EVENTS = 5_000;
+
+/** Limits the validator enforces on webview input. */
+export const LIMITS = {
+  /** A stanza typed into the composer. */
+  stanzaXmlBytes: 64 * 1024,
+  /** A JID (RFC 7622 §3: three parts of at most 1023 bytes, plus separators). */
+  jidChars: 3071,
+  /** Text copied to the clipboard. */
+  copyChars: 4 * 1024 * 1024,
+  /** An export (JSON lines of the visible events). */
+  exportChars: 512 * 1024 * 1024,
+} as const;
+
+/** What the composer needs to know about a connected session (a subset of SessionInfo). */
+export interface SessionView {
+  bareJid: string;
+  resources: { fullJid: string; available: boolean; priority: number; transport: string }[];
+}
+
+// ---------------------------------------------------------------- host → webview
+
+export type HostMessage =
+  /** First message after 'ready': the state the UI starts from (history follows as 'trace'). */
+  | { type: 'init'; protocol: typeof INSPECTOR_PROTOCOL_VERSION; running: boolean; sessions: SessionView[]; domain: string | null }
+  /** A batch of trace events, oldest first. */
+  | { type: 'trace'; events: TraceEvent[] }
+  /** Forget every event shown so far ('cleared' by the user, or the sandbox 'restarted': packet ids restart). */
+  | { type: 'reset'; reason: 'cleared' | 'restarted' }
+  | { type: 'running'; running: boolean; domain: string | null }
+  | { type: 'sessions'; sessions: SessionView[] }
+  /** Answer to a 'send': the injected packet's id, or why it was refused. */
+  | { type: 'sendResult'; requestId: number; ok: true; packetId: string }
+  | { type: 'sendResult'; requestId: number; ok: false; error: string }
+  /** Answer to an 'export'. `path` is null when the user cancelled the save dialog. */
+  | { type: 'exportResult'; ok: boolean; path: string | null; count: number; error?: string }
+  | { type: 'notice'; level: 'info' | 'error'; message: string };
+
+// ---------------------------------------------------------------- webview → host
+
+export type WebviewMessage =
+  | { type: 'ready' }
+  /** Inject `xml` as `as` (stanza.inject). `requestId` pairs the answer. */
+  | { type: 'send'; requestId: number; as: string; xml: string }
+  /** Save `jsonl` (the visible events, one JSON object per line) through a save dialog. */
+  | { type: 'export'; jsonl: string; count: number }
+  /** Put `text` (a stanza's XML) on the clipboard. */
+  | { type: 'copy'; text: string }
+  /** Forget the host-side history too. */
+  | { type: 'clear' }
+  | { type: 'refreshSessions' };
+
+export type Validated<T> = { ok: true; message: T } | { ok: false; error: string };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function onlyKeys(o: Record<string, unknown>, keys: readonly string[]): string | null {
+  for (const k of Object.keys(o)) if (!keys.includes(k)) return `unexpected field '${k}'`;
+  return null;
+}
+
+function str(o: Record<string, unknown>, key: string, max: number, allowEmpty = false): string | null {
+  const v = o[key];
+  if (typeof v !== 'string') return `'${key}' must be a string`;
+  if (!allowEmpty && v.length === 0) return `'${key}' must not be empty`;
+  if (v.length > max) return `'${key}' is longer than ${max} characters`;
+  return null;
+}
+
+function count(o: Record<string, unknown>, key: string): string | null {
+  const v = o[key];
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? null : `'${key}' must be a non-negative integer`;
+}
+
+/**
+ * Check a message that came from the webview. Returns the typed message, or a reason the
+ * host logs and reports. Unknown types, missing or extra fields and oversize strings are refused.
+ */
+export function validateWebviewMessage(raw: unknown): Validated<WebviewMessage> {
+  if (!isRecord(raw)) return { ok: false, error: 'message is not an object' };
+  const type = raw.type;
+  let err: string | null;
+  switch (type) {
+    case 'ready':
+    case 'clear':
+    case 'refreshSessions':
+      err = onlyKeys(raw, ['type']);
+      break;
+    case 'send':
+      err =
+        onlyKeys(raw, ['type', 'requestId', 'as', 'xml']) ??
+        count(raw, 'requestId') ??
+        str(raw, 'as', LIMITS.jidChars) ??
+        str(raw, 'xml', LIMITS.stanzaXmlBytes);
+      if (!err && /[\s<>"'&]/.test(raw.as as string)) err = "'as' is not a JID";
+      break;
+    case 'export':
+      err = onlyKeys(raw, ['type', 'jsonl', 'count']) ?? str(raw, 'jsonl', LIMITS.exportChars, true) ?? count(raw, 'count');
+      break;
+    case 'copy':
+      err = onlyKeys(raw, ['type', 'text']) ?? str(raw, 'text', LIMITS.copyChars, true);
+      break;
+    default:
+      return { ok: false, error: `unknown message type ${JSON.stringify(String(type)).slice(0, 60)}` };
+  }
+  return err ? { ok: false, error: `${String(type)}: ${err}` } : { ok: true, message: raw as unknown as WebviewMessage };
+}
+
+/** The webview's persisted state (vscode.getState/setState): filters, selection, composer history. */
+export interface InspectorViewState {
+  filters: FilterState;
+  selected: string | null;
+  sent: SentStanza[];
+  composer: { as: string; xml: string; template: string };
+}
+
+export interface FilterState {
+  jid: string;
+  kind: '' | 'message' | 'presence' | 'iq';
+  stanzaType: string;
+  xmlns: string;
+  outcome: string;
+  plugin: string;
+  text: string;
+}
+
+export interface SentStanza {
+  as: string;
+  xml: string;
+  at: number;
+  packetId?: string;
+}

@@ -1,0 +1,263 @@
+// The stanza inspector webview: wires the model (packets from trace events), the virtual
+// list, the detail view, the filters and the composer to the host protocol (src/protocol.ts).
+//
+// Handshake: we post {type:'ready'} once our listener is installed; the host answers with
+// 'init' and then the history as 'trace' batches.
+
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode/codicons/dist/codicon.css';
+import './styles.css';
+
+import type { FilterState, HostMessage, InspectorViewState, SessionView } from '../src/protocol';
+import type { TraceEvent } from '../sandbox/trace/events';
+import { Composer } from './composer';
+import { eventsOf, renderDetails, renderEmpty } from './details';
+import { byId, h } from './dom';
+import { compileFilters, EMPTY_FILTERS, type PacketPredicate } from './filters';
+import { PacketList } from './list';
+import { PacketModel, type PacketRecord } from './model';
+import { Toolbar } from './toolbar';
+import { vscode } from './vscode';
+
+const model = new PacketModel();
+const saved = vscode.getState();
+let filters: FilterState = { ...EMPTY_FILTERS, ...saved?.filters };
+let predicate: { test: PacketPredicate; active: boolean } = compileFilters(filters);
+let visible: PacketRecord[] = [];
+let selected: string | null = saved?.selected ?? null;
+let pendingSelect: string | null = null;
+let paused = false;
+let pausedBatches: TraceEvent[][] = [];
+let pausedCount = 0;
+let running = false;
+let requestCounter = 0;
+const pendingSends = new Map<number, { as: string; xml: string }>();
+
+// ---------------------------------------------------------------- layout
+
+const toolbar = new Toolbar({
+  filtersChanged(f) {
+    filters = f;
+    predicate = compileFilters(f);
+    reindex();
+    saveState();
+  },
+  togglePause() {
+    paused = !paused;
+    toolbar.setPaused(paused);
+    if (!paused) {
+      const batches = pausedBatches;
+      pausedBatches = [];
+      pausedCount = 0;
+      for (const b of batches) ingest(b);
+    }
+    updateStatus();
+  },
+  clear() {
+    model.clear();
+    pausedBatches = [];
+    pausedCount = 0;
+    select(null);
+    reindex();
+    vscode.postMessage({ type: 'clear' });
+  },
+  exportVisible() {
+    const events = eventsOf(visible);
+    const jsonl = events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '';
+    vscode.postMessage({ type: 'export', jsonl, count: events.length });
+  },
+});
+
+const banner = h('div', { class: 'banner', attrs: { id: 'banner', role: 'alert', hidden: '' } });
+const scroller = h('div', { class: 'scroller', attrs: { id: 'packets', tabindex: '0', role: 'grid', 'aria-label': 'Stanzas' } });
+const listHeader = h(
+  'div',
+  { class: 'row header', attrs: { role: 'row' } },
+  ...['time', '', 'from → to', 'kind/type', 'xmlns', 'outcome', 'total'].map((t, i) => h('span', { class: ['c-time', 'c-dir', 'c-addr', 'c-kind', 'c-xmlns', 'c-outcome', 'c-total'][i]!, attrs: { role: 'columnheader' } }, t)),
+);
+const details = h('div', { class: 'details', attrs: { id: 'details' } });
+const composer = new Composer(
+  {
+    send(as, xml) {
+      const requestId = ++requestCounter;
+      pendingSends.set(requestId, { as, xml });
+      vscode.postMessage({ type: 'send', requestId, as, xml });
+    },
+  },
+  () => saveState(),
+);
+const list = new PacketList(scroller, (p) => select(p.id, false));
+
+document.body.append(
+  h(
+    'div',
+    { class: 'app' },
+    toolbar.root,
+    banner,
+    h(
+      'div',
+      { class: 'main' },
+      h('section', { class: 'list-pane', attrs: { 'aria-label': 'Stanza list' } }, listHeader, scroller),
+      h(
+        'section',
+        { class: 'side-pane' },
+        details,
+        h('div', { class: 'composer-pane', attrs: { 'aria-label': 'Composer' } }, h('h3', null, 'Composer'), composer.root),
+      ),
+    ),
+  ),
+);
+toolbar.set(filters);
+composer.restore(saved?.composer, saved?.sent);
+renderEmpty(details, 'Select a stanza to see its path through the pipeline.');
+
+// ---------------------------------------------------------------- state
+
+let saveTimer = 0;
+function saveState(): void {
+  clearTimeout(saveTimer);
+  saveTimer = window.setTimeout(() => {
+    const state: InspectorViewState = { filters, selected, sent: composer.sent, composer: composer.getState() };
+    vscode.setState(state);
+  }, 150);
+}
+
+function updateStatus(): void {
+  const s = toolbar.status;
+  s.dataset.packets = String(model.packets.length);
+  s.dataset.visible = String(visible.length);
+  s.dataset.events = String(model.eventCount);
+  s.dataset.paused = String(paused);
+  let text = predicate.active ? `${visible.length} of ${model.packets.length} stanzas` : `${model.packets.length} stanzas`;
+  text += ` · ${model.eventCount} events`;
+  if (model.missedEvents) text += ` · ${model.missedEvents} missed`;
+  if (paused) text += ` · paused, ${pausedCount} new events waiting`;
+  s.textContent = text;
+}
+
+// ---------------------------------------------------------------- list and selection
+
+function reindex(): void {
+  visible = predicate.active ? model.packets.filter(predicate.test) : model.packets.slice();
+  list.setItems(visible);
+  updateStatus();
+}
+
+let detailFrame = 0;
+function renderSelected(): void {
+  if (detailFrame) return;
+  detailFrame = requestAnimationFrame(() => {
+    detailFrame = 0;
+    const p = selected ? model.byId.get(selected) : undefined;
+    if (p) renderDetails(details, p, model, { select: (id) => select(id, true), copy: (text) => vscode.postMessage({ type: 'copy', text }) });
+    else renderEmpty(details, selected ? `Stanza ${selected} is not in the inspector's history.` : 'Select a stanza to see its path through the pipeline.');
+  });
+}
+
+function select(id: string | null, reveal = true): void {
+  selected = id;
+  list.setSelected(id, reveal);
+  renderSelected();
+  saveState();
+}
+
+function ingest(events: TraceEvent[]): void {
+  const { added, updated, trimmed } = model.apply(events);
+  if (trimmed) reindex();
+  else {
+    let membershipChanged = false;
+    if (predicate.active) {
+      // A packet's outcome and plugin verdicts arrive after it: re-test the updated ones.
+      const shown = new Set(visible);
+      for (const p of updated) if (predicate.test(p) !== shown.has(p)) membershipChanged = true;
+    }
+    if (membershipChanged) reindex();
+    else {
+      for (const p of added) if (predicate.test(p)) visible.push(p);
+      list.setItems(visible);
+      updateStatus();
+    }
+  }
+  if (pendingSelect && model.byId.has(pendingSelect)) {
+    const id = pendingSelect;
+    pendingSelect = null;
+    select(id, true);
+  } else if (selected) {
+    const sel = model.byId.get(selected);
+    if (sel && (updated.has(sel) || added.some((p) => p.id === selected || p.arrival?.parentId === selected))) renderSelected();
+  }
+}
+
+// ---------------------------------------------------------------- host messages
+
+function setRunning(r: boolean, domain: string | null): void {
+  running = r;
+  banner.textContent = r ? '' : 'The sandbox is not running. Start it with "XMPP: Start Sandbox"; stanzas appear here as they pass through the pipeline.';
+  banner.toggleAttribute('hidden', r);
+  composer.setRunning(r, domain);
+}
+
+function setSessions(sessions: SessionView[]): void {
+  composer.setSessions(sessions);
+}
+
+window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
+  const m = ev.data;
+  switch (m?.type) {
+    case 'init':
+      setRunning(m.running, m.domain);
+      setSessions(m.sessions);
+      break;
+    case 'trace':
+      if (paused) {
+        pausedBatches.push(m.events);
+        pausedCount += m.events.length;
+        updateStatus();
+      } else ingest(m.events);
+      break;
+    case 'reset':
+      model.clear();
+      pausedBatches = [];
+      pausedCount = 0;
+      reindex();
+      renderSelected();
+      break;
+    case 'running':
+      setRunning(m.running, m.domain);
+      break;
+    case 'sessions':
+      setSessions(m.sessions);
+      break;
+    case 'sendResult': {
+      const req = pendingSends.get(m.requestId);
+      pendingSends.delete(m.requestId);
+      if (!req) break;
+      composer.sendResult(req.as, req.xml, m.ok ? { ok: true, packetId: m.packetId } : { ok: false, error: m.error });
+      if (m.ok) {
+        if (model.byId.has(m.packetId)) select(m.packetId, true);
+        else pendingSelect = m.packetId;
+      }
+      break;
+    }
+    case 'exportResult':
+      toolbar.status.dataset.exported = m.path ?? '';
+      break;
+    case 'notice':
+      banner.textContent = m.message;
+      banner.toggleAttribute('hidden', false);
+      banner.classList.toggle('error', m.level === 'error');
+      break;
+  }
+});
+
+updateStatus();
+list.render();
+renderSelected();
+vscode.postMessage({ type: 'ready' });
+
+// For tests and debugging: the model behind the list (read-only use).
+(window as unknown as { __inspector: unknown }).__inspector = { model, get visible() { return visible; }, list, get running() { return running; } };

@@ -1,0 +1,317 @@
+import { EventEmitter } from 'node:events';
+import type { SandboxConfig } from '../config';
+import type { Logger } from '../log';
+import type { TraceBus } from '../trace/bus';
+import type { QueueEvent } from '../trace/events';
+import { Client } from './client';
+import { COMMANDS } from './commands/index';
+import type { CommandContext, CommandSpec } from './commands/types';
+import { E } from './commands/types';
+import { ProtocolError, type ParserLimits, DEFAULT_LIMITS } from './resp/parser';
+import { Db, isList } from './store/db';
+import { Deque } from './store/deque';
+import type { Aof } from './aof';
+import { Blocking } from './blocking';
+import { PubSub } from './pubsub';
+
+export const REDIS_VERSION = '7.2.0';
+const NUM_DBS = 16;
+/** Close a client whose unsent replies exceed this (Redis client-output-buffer-limit). */
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+interface Resolved {
+  spec: CommandSpec;
+  fullname: string;
+}
+
+/**
+ * The command processor: databases, the one command table, blocking, pub/sub and the
+ * reply/AOF flush per tick. Sockets live in server.ts; replaying the AOF uses the same path.
+ */
+export class Engine {
+  readonly dbs: Db[] = Array.from({ length: NUM_DBS }, (_, i) => new Db(i));
+  readonly clients = new Set<Client>();
+  readonly blocking = new Blocking(this);
+  readonly pubsub = new PubSub(this);
+  readonly events = new EventEmitter();
+  readonly table = new Map<string, CommandSpec>();
+  readonly startedAt = Date.now();
+  aof: Aof | null = null;
+  /** True while the AOF replays: nothing is logged, traced or announced. */
+  loading = false;
+  /** Commands executed (INFO). */
+  commandsProcessed = 0;
+  private nextClientId = 1;
+  private readonly dirty = new Set<Client>();
+  private flushScheduled = false;
+  private readonly resumeQueue: Client[] = [];
+  private resumeScheduled = false;
+  private keysTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  readonly limits: ParserLimits;
+
+  constructor(
+    readonly config: SandboxConfig,
+    readonly trace: TraceBus,
+    readonly log: Logger,
+    limits: Partial<ParserLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    for (const spec of COMMANDS) {
+      if (this.table.has(spec.name)) throw new Error(`command ${spec.name} declared twice`);
+      this.table.set(spec.name, spec);
+    }
+    // Active expiry: lazy expiry handles reads; this frees keys nobody reads.
+    this.sweepTimer = setInterval(() => {
+      let n = 0;
+      for (const db of this.dbs) n += db.sweep();
+      if (n > 0) this.keysChanged();
+    }, 1000);
+    this.sweepTimer.unref();
+  }
+
+  get requirepass(): string {
+    return this.config.queue.requirepass;
+  }
+
+  newClient(socket: import('node:net').Socket | null): Client {
+    const c = new Client(this.nextClientId++, socket, this.limits, this.requirepass === '');
+    if (socket) this.clients.add(c);
+    return c;
+  }
+
+  // ---- input ------------------------------------------------------------------------
+
+  onData(c: Client, chunk: Buffer): void {
+    if (c.closing || c.closed) return;
+    let protoErr: ProtocolError | null = null;
+    try {
+      c.parser.feed(chunk, c.queue);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      protoErr = e;
+    }
+    this.runQueue(c);
+    if (protoErr) {
+      // Redis answers the commands before the bad frame, then the error, then closes.
+      this.log.warn(`client ${c.id} (${c.addr}): ${protoErr.message}; closing`);
+      c.queue = [];
+      c.error('ERR ' + protoErr.message);
+      c.closing = true;
+    }
+    this.markDirty(c);
+  }
+
+  /** Run queued requests in order until the client blocks, quits or runs out. */
+  runQueue(c: Client): void {
+    const q = c.queue;
+    let i = 0;
+    while (i < q.length && c.blocked === null && !c.closing && !c.closed) {
+      this.execute(c, q[i++]!, false);
+    }
+    if (i >= q.length) c.queue = [];
+    else if (i > 0) c.queue = q.slice(i);
+  }
+
+  onClose(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    this.blocking.unblock(c);
+    this.pubsub.dropClient(c);
+    this.clients.delete(c);
+    this.dirty.delete(c);
+  }
+
+  // ---- dispatch (Redis server.c processCommand) ---------------------------------------
+
+  private resolve(c: Client, argv: string[]): Resolved | null {
+    const name = argv[0]!;
+    const lname = name.toLowerCase();
+    const spec = this.table.get(lname);
+    if (!spec) {
+      let args = '';
+      for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
+      c.error(`ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${args}`);
+      return null;
+    }
+    if (spec.subcommands && argv.length >= 2) {
+      const sname = argv[1]!.toLowerCase();
+      const sub = spec.subcommands.find((s) => s.name === sname);
+      if (!sub) {
+        c.error(`ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`);
+        return null;
+      }
+      return { spec: sub, fullname: `${lname}|${sname}` };
+    }
+    return { spec, fullname: lname };
+  }
+
+  /** Execute one request for `c`; the reply goes to c.out. */
+  execute(c: Client, argv: string[], inTransaction: boolean): void {
+    const r = this.resolve(c, argv);
+    if (!r) return this.queueError(c);
+    const { spec, fullname } = r;
+    if ((spec.arity > 0 && argv.length !== spec.arity) || argv.length < -spec.arity) {
+      c.error(`ERR wrong number of arguments for '${fullname}' command`);
+      return this.queueError(c);
+    }
+    if (!c.authenticated && !spec.flags.includes('noauth')) {
+      c.error(E.NOAUTH);
+      return;
+    }
+    if (c.inSubscribedMode && !spec.flags.includes('subscribed')) {
+      c.error(`ERR Can't execute '${fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return;
+    }
+    if (c.multi !== null && !inTransaction && !MULTI_CONTROL.has(fullname)) {
+      c.multi.push(argv);
+      c.simple('QUEUED');
+      return;
+    }
+    const ctx: CommandContext = { engine: this, client: c, argv, db: this.dbs[c.db]!, inTransaction };
+    this.commandsProcessed++;
+    try {
+      spec.handler!(ctx);
+    } catch (e) {
+      this.log.error(`command ${fullname} failed`, e);
+      c.error('ERR internal error');
+    }
+    // Blocked clients are served after the command that fed their keys completes.
+    if (!inTransaction && this.blocking.hasReady) this.blocking.serveReady();
+  }
+
+  /** MULTI: commands that are checked (unknown/arity) before queueing get EXECABORT. */
+  queueError(c: Client): void {
+    if (c.multi !== null) c.multiFailed = true;
+  }
+
+  // ---- effects --------------------------------------------------------------------------
+
+  /** Record an effective write: AOF (in the db it applies to) and the keys-changed signal. */
+  propagate(db: number, argv: string[]): void {
+    if (this.loading) return;
+    this.aof?.append(db, argv);
+    this.keysChanged();
+  }
+
+  /** A QueueEvent on the trace bus, only when tracing is on (keys arrive latin1-coded). */
+  traceQueue(op: QueueEvent['op'], key: string, extra: { length?: number; dest?: string; count?: number; client?: Client } = {}): void {
+    if (this.loading || !this.trace.active) return;
+    this.trace.emit({
+      type: 'queue',
+      op,
+      key: fromWire(key),
+      ...(extra.dest !== undefined ? { dest: fromWire(extra.dest) } : {}),
+      ...(extra.length !== undefined ? { length: extra.length } : {}),
+      ...(extra.count !== undefined ? { count: extra.count } : {}),
+      ...(extra.client ? { client: extra.client.name || `#${extra.client.id}` } : {}),
+    });
+  }
+
+  /** Debounced 'keys-changed' (at most 10 per second). */
+  keysChanged(): void {
+    if (this.loading || this.keysTimer) return;
+    this.keysTimer = setTimeout(() => {
+      this.keysTimer = null;
+      this.events.emit('keys-changed');
+    }, 100);
+    this.keysTimer.unref();
+  }
+
+  /** The list at `key`, created when `create`; 'wrongtype' for another type. */
+  list(db: Db, key: string, create: boolean): Deque | null | 'wrongtype' {
+    const v = db.get(key);
+    if (v === undefined) {
+      if (!create) return null;
+      const l = new Deque();
+      db.set(key, l);
+      return l;
+    }
+    return isList(v) ? v : 'wrongtype';
+  }
+
+  // ---- output ------------------------------------------------------------------------
+
+  markDirty(c: Client): void {
+    if (c.closed || c.socket === null) return;
+    this.dirty.add(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Resume a client's queued requests after it was unblocked. */
+  resume(c: Client): void {
+    this.resumeQueue.push(c);
+    if (!this.resumeScheduled) {
+      this.resumeScheduled = true;
+      process.nextTick(() => {
+        this.resumeScheduled = false;
+        const list = this.resumeQueue.splice(0);
+        for (const r of list) {
+          if (!r.closed && r.blocked === null) this.runQueue(r);
+          this.markDirty(r);
+        }
+      });
+    }
+  }
+
+  /**
+   * Once per tick: write (and with appendfsync always, fsync) the AOF, then the replies —
+   * group commit, so no reply announces a write that is not on disk yet.
+   */
+  flush(): void {
+    this.flushScheduled = false;
+    try {
+      this.aof?.flush();
+    } catch (e) {
+      this.log.error('AOF write failed', e);
+    }
+    for (const c of this.dirty) {
+      const s = c.socket!;
+      if (c.out.length > 0) {
+        s.write(c.out, 'latin1');
+        c.out = '';
+        if (s.writableLength > MAX_OUTPUT_BYTES) {
+          this.log.warn(`client ${c.id} (${c.addr}) does not read its replies (${s.writableLength} bytes pending); closing`);
+          s.destroy();
+          this.onClose(c);
+          continue;
+        }
+      }
+      if (c.closing) s.end();
+    }
+    this.dirty.clear();
+  }
+
+  /** Close every client (server stop). */
+  closeAll(): void {
+    for (const c of [...this.clients]) {
+      c.socket?.destroy();
+      this.onClose(c);
+    }
+    if (this.keysTimer) clearTimeout(this.keysTimer);
+    this.keysTimer = null;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  flushAllData(): void {
+    for (const db of this.dbs) db.clear();
+  }
+}
+
+const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'unwatch', 'quit', 'reset']);
+
+/** Latin1-coded wire bytes → UTF-8 text for display (trace, control API). */
+export function fromWire(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
+}
+
+/** UTF-8 text → latin1-coded wire bytes. */
+export function toWire(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+}

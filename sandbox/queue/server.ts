@@ -1,0 +1,166 @@
+// The Redis-compatible queue server: TCP listener + engine + AOF, and the control-API
+// surface the sandbox composes (keys/peek/push/purge/reset, 'keys-changed').
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { EventEmitter } from 'node:events';
+import type { SandboxConfig } from '../config';
+import type { QueueKeyInfo } from '../control/api';
+import type { Logger } from '../log';
+import type { TraceBus } from '../trace/bus';
+import { Aof } from './aof';
+import { Engine, fromWire, toWire } from './engine';
+import { globMatch } from './glob';
+import type { ParserLimits } from './resp/parser';
+import { isList } from './store/db';
+import type { Deque } from './store/deque';
+
+export interface QueueServer {
+  /** Listen on config.host:config.queue.port (0 = a free port). EADDRINUSE → Error with code and port. */
+  start(): Promise<{ port: number }>;
+  /** Close every client, final AOF write + fsync. */
+  stop(): Promise<void>;
+  keys(pattern?: string): QueueKeyInfo[];
+  peek(key: string, start?: number, stop?: number): string[];
+  /** Like LPUSH/RPUSH (wakes blocked clients, logged to the AOF). */
+  push(key: string, values: string[], side?: 'left' | 'right'): number;
+  purge(key: string): boolean;
+  /** FLUSHALL + truncate the AOF. */
+  reset(): Promise<void>;
+  /** 'keys-changed' (debounced, at most 10/s). */
+  readonly events: EventEmitter;
+}
+
+export interface QueueServerOptions {
+  config: SandboxConfig;
+  trace: TraceBus;
+  log: Logger;
+  /** Tests: smaller protocol limits. */
+  limits?: Partial<ParserLimits>;
+  /** Tests: automatic AOF rewrite threshold (default 64 MB). */
+  aofRewriteMinBytes?: number;
+}
+
+export function createQueueServer(opts: QueueServerOptions): QueueServer {
+  const { config, log } = opts;
+  const engine = new Engine(config, opts.trace, log, opts.limits);
+  let server: net.Server | null = null;
+  let aof: Aof | null = null;
+  const sockets = new Set<net.Socket>();
+
+  function onConnection(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const c = engine.newClient(socket);
+    sockets.add(socket);
+    log.debug(`client ${c.id} connected from ${c.addr}`);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        engine.onData(c, chunk);
+      } catch (e) {
+        // Never let one client's request take the server down.
+        log.error(`client ${c.id}: unexpected failure; closing it`, e);
+        socket.destroy();
+        engine.onClose(c);
+      }
+    });
+    socket.on('error', (e) => log.debug(`client ${c.id} socket error: ${e.message}`));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      engine.onClose(c);
+      log.debug(`client ${c.id} disconnected`);
+    });
+  }
+
+  /** Run a command as the server itself (control API), so it follows the same path. */
+  function internal(argv: string[]): string {
+    const c = engine.newClient(null);
+    c.authenticated = true;
+    engine.execute(c, argv, false);
+    return c.out;
+  }
+
+  return {
+    events: engine.events,
+
+    async start() {
+      aof = new Aof({ dir: path.join(config.dataDir, 'queue'), fsync: config.queue.appendfsync, log, rewriteMinBytes: opts.aofRewriteMinBytes });
+      const n = aof.load(engine);
+      aof.attach(engine);
+      engine.aof = aof;
+      if (n > 0) log.info(`AOF replayed: ${n} commands from ${aof.file}`);
+      const srv = net.createServer(onConnection);
+      server = srv;
+      const port = await new Promise<number>((resolve, reject) => {
+        srv.once('error', (err: NodeJS.ErrnoException) => {
+          aof?.close();
+          engine.closeAll();
+          const e = new Error(`queue: cannot listen on ${config.host}:${config.queue.port}: ${err.code ?? err.message}`) as Error & { code?: string; port?: number };
+          e.code = err.code;
+          e.port = config.queue.port;
+          reject(e);
+        });
+        srv.listen(config.queue.port, config.host, () => resolve((srv.address() as net.AddressInfo).port));
+      });
+      srv.on('error', (e) => log.error('queue listener error', e));
+      log.info(`queue listening on ${config.host}:${port} (appendfsync ${config.queue.appendfsync})`);
+      return { port };
+    },
+
+    async stop() {
+      const srv = server;
+      server = null;
+      engine.flush();
+      engine.closeAll();
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      aof?.close();
+      aof = null;
+      engine.aof = null;
+      if (srv) await new Promise<void>((r) => srv.close(() => r()));
+    },
+
+    keys(pattern = '*') {
+      const db = engine.dbs[0]!;
+      const p = toWire(pattern);
+      const out: QueueKeyInfo[] = [];
+      for (const k of db.keys()) {
+        if (!globMatch(p, k)) continue;
+        const v = db.data.get(k)!;
+        out.push({ key: fromWire(k), type: isList(v) ? 'list' : 'string', length: isList(v) ? v.length : Buffer.byteLength(v, 'latin1') });
+      }
+      return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    },
+
+    peek(key, start = 0, stop = -1) {
+      const v = engine.dbs[0]!.get(toWire(key));
+      if (v === undefined) return [];
+      if (!isList(v)) return [fromWire(v)];
+      const l = v as Deque;
+      let a = start < 0 ? l.length + start : start;
+      let b = stop < 0 ? l.length + stop : stop;
+      a = Math.max(0, a);
+      b = Math.min(l.length - 1, b);
+      return a > b ? [] : l.slice(a, b + 1).map(fromWire);
+    },
+
+    push(key, values, side = 'left') {
+      if (values.length === 0) return engine.dbs[0]!.get(toWire(key)) ? (engine.list(engine.dbs[0]!, toWire(key), false) as Deque).length : 0;
+      const reply = internal([side === 'left' ? 'LPUSH' : 'RPUSH', toWire(key), ...values.map(toWire)]);
+      if (reply.startsWith('-')) throw new Error(reply.slice(1).trim());
+      engine.flush();
+      return Number(reply.slice(1).trim());
+    },
+
+    purge(key) {
+      const reply = internal(['DEL', toWire(key)]);
+      engine.flush();
+      return reply.trim() === ':1';
+    },
+
+    async reset() {
+      engine.flushAllData();
+      engine.aof?.truncate();
+      engine.keysChanged();
+      engine.traceQueue('flush', '*');
+    },
+  };
+}

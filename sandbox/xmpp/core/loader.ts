@@ -1,0 +1,75 @@
+// User plugins from config.xmpp.pluginDir: every *.js / *.cjs / *.mjs (and *.ts when the
+// process can import TypeScript, e.g. under tsx) exporting a Plugin as default, as
+// `plugin`, or an array of them. Reloading imports each file under a fresh URL (?v=N) so
+// the new code runs; the old plugins are unloaded first (Prosody-style: hooks removed).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { Plugin } from './plugin';
+import { validatePlugin } from './registry';
+
+export interface LoadedFile {
+  file: string;
+  plugins: Plugin[];
+}
+
+const EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts'];
+let generation = 0;
+
+function pluginsOf(mod: unknown, depth = 0): Plugin[] {
+  if (Array.isArray(mod)) {
+    for (const p of mod) validatePlugin(p);
+    return mod as Plugin[];
+  }
+  if (mod && typeof mod === 'object' && 'id' in mod) {
+    validatePlugin(mod);
+    return [mod];
+  }
+  const m = (mod ?? {}) as Record<string, unknown>;
+  // ESM default / named `plugin` / `plugins`; CommonJS through import() nests one level deeper.
+  const inner = m.default ?? m.plugin ?? m.plugins;
+  if (inner === undefined || depth > 1) throw new Error('the module exports no plugin (export default, `plugin` or an array)');
+  return pluginsOf(inner, depth + 1);
+}
+
+/** Load a module bypassing the caches: require (CommonJS, cache entry deleted) or import(url?v=N). */
+async function importFresh(file: string, gen: number): Promise<unknown> {
+  if (file.endsWith('.js') || file.endsWith('.cjs')) {
+    const req = createRequire(file);
+    const resolved = req.resolve(file);
+    delete req.cache[resolved];
+    try {
+      return req(resolved) as unknown;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_REQUIRE_ASYNC_MODULE') throw err;
+    }
+  }
+  return (await import(pathToFileURL(file).href + `?v=${gen}`)) as unknown;
+}
+
+/** Import every plugin file of `dir` (sorted by name). Errors are per file; nothing throws. */
+export async function loadPluginDir(dir: string): Promise<{ loaded: LoadedFile[]; errors: { file: string; error: string }[] }> {
+  const loaded: LoadedFile[] = [];
+  const errors: { file: string; error: string }[] = [];
+  if (!dir) return { loaded, errors };
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch (err) {
+    return { loaded, errors: [{ file: dir, error: `cannot read plugin folder: ${(err as Error).message}` }] };
+  }
+  const gen = ++generation;
+  for (const name of names) {
+    if (!EXTENSIONS.some((e) => name.endsWith(e)) || name.endsWith('.d.ts')) continue;
+    const file = path.join(dir, name);
+    try {
+      loaded.push({ file, plugins: pluginsOf(await importFresh(file, gen)) });
+    } catch (err) {
+      errors.push({ file, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { loaded, errors };
+}

@@ -1,0 +1,487 @@
+// The session manager's four stages (Tigase SessionManager.processPacket; seed 001;
+// protocol notes §4): preprocess → process → postprocess (+ default action) → filter,
+// then the results are routed: written to sessions, or processed again as new packets
+// (the receiver's pass, P1 → P2). Trace events (sandbox/trace/events.ts) are emitted only
+// while the bus is active, so the untraced path pays a branch per step.
+
+import type { Element } from '@xmpp/xml';
+import type { SandboxConfig } from '../../config';
+import type { Logger } from '../../log';
+import type { TraceBus } from '../../trace/bus';
+import type { Outcome, Stage, Verdict } from '../../trace/events';
+import type { Jid } from '../jid';
+import type { StreamSession } from '../session';
+import { errorReply, iqResult, mayBounce } from './errors';
+import type { OfflineStore } from './offline-store';
+import { firstChild, makePacket, type Packet } from './packet';
+import type { PluginContext, ResultItem } from './plugin';
+import { PluginRegistry, type RegisteredPlugin } from './registry';
+import type { Router } from './router';
+
+export interface PipelineDeps {
+  config: SandboxConfig;
+  trace: TraceBus;
+  log: Logger;
+  router: Router;
+  offline: OfflineStore;
+  registry: PluginRegistry;
+}
+
+const DEFAULT_ACTION = 'sm:default';
+
+const now = () => performance.now();
+const us = (ms: number) => Math.round(ms * 1000 * 10) / 10;
+
+interface Decision {
+  outcome: Outcome;
+  to?: string[];
+  error?: string;
+  plugin?: string;
+  reason?: string;
+}
+
+/** The state of one packet's trip through the stages. */
+class PacketRun {
+  readonly results: ResultItem[] = [];
+  decision: Decision | null = null;
+  taken: string | null = null;
+  produced = 0;
+  constructor(
+    readonly p: Packet,
+    readonly t0: number,
+    readonly tracing: boolean,
+  ) {}
+}
+
+/** One plugin call's view (tracks what that plugin emitted, for its trace event). */
+class Ctx implements PluginContext {
+  emitted: string[] | null = null;
+  delivered = 0;
+  constructor(
+    private readonly pl: Pipeline,
+    private readonly run: PacketRun,
+    readonly pluginId: string,
+  ) {}
+  get session(): StreamSession | null {
+    return this.run.p.session;
+  }
+  get domain(): string {
+    return this.pl.domain;
+  }
+  get config(): SandboxConfig {
+    return this.pl.deps.config;
+  }
+  get log(): Logger {
+    return this.pl.deps.log;
+  }
+  get router() {
+    return this.pl.deps.router;
+  }
+  get offline(): OfflineStore {
+    return this.pl.deps.offline;
+  }
+  get decided(): boolean {
+    return this.run.decision !== null || this.run.results.length > 0;
+  }
+  out(stanza: Element): void {
+    const id = this.pl.emit(this.run, stanza, this.pluginId);
+    if (id) (this.emitted ??= []).push(id);
+  }
+  deliver(session: StreamSession, stanza: Element): void {
+    this.run.results.push({ element: stanza, session, producedBy: this.pluginId });
+    this.delivered++;
+  }
+  error(condition: string, text?: string): void {
+    const el = this.run.p.element;
+    if (!this.run.decision) this.run.decision = { outcome: mayBounce(el) ? 'bounced' : 'ignored', error: condition, plugin: this.pluginId };
+    if (mayBounce(el)) this.out(errorReply(el, condition, this.pl.domain, text));
+  }
+  result(payload?: Element): void {
+    const el = this.run.p.element;
+    if (el.name === 'iq' && (el.attrs.type === 'get' || el.attrs.type === 'set')) this.out(iqResult(el, this.pl.domain, payload));
+  }
+  stored(bareJid: string): void {
+    this.run.decision = { outcome: 'stored-offline', to: [bareJid], plugin: this.pluginId };
+  }
+  ignore(reason?: string): void {
+    if (!this.run.decision) this.run.decision = { outcome: 'ignored', plugin: this.pluginId, reason };
+  }
+  isServer(j: Jid | null): boolean {
+    return j === null || (j.local === '' && j.domain === this.pl.domain);
+  }
+  isLocalUser(j: Jid | null): boolean {
+    return j !== null && j.local !== '' && j.domain === this.pl.domain;
+  }
+}
+
+export class Pipeline {
+  readonly domain: string;
+  stanzasOut = 0;
+
+  constructor(readonly deps: PipelineDeps) {
+    this.domain = deps.config.xmpp.domain;
+  }
+
+  /** Label for a session in the trace: full JID (c2s) or component domain. */
+  static label(s: StreamSession): string {
+    return s.jid ? (s.kind === 'component' ? s.jid.domain : s.jid.full) : s.id;
+  }
+
+  /** A result routed by `to` becomes a new packet (the receiver's pass). Returns its id, or null if its JIDs are malformed. */
+  emit(run: PacketRun, stanza: Element, producedBy: string): string | null {
+    let child: Packet;
+    try {
+      child = makePacket({ element: stanza, direction: 'in', source: { kind: 'plugin' }, parentId: run.p.id, producedBy });
+    } catch (err) {
+      this.deps.log.warn(`plugin ${producedBy} emitted a stanza with a malformed JID; dropped`, err);
+      return null;
+    }
+    run.results.push({ element: child.element, producedBy, packetId: child.id, packet: child });
+    run.produced++;
+    return child.id;
+  }
+
+  /** Process a packet through all stages; resolves when it and the packets it produced are done. */
+  run(p: Packet): void | Promise<void> {
+    const trace = this.deps.trace;
+    const tracing = trace.active;
+    const run = new PacketRun(p, tracing ? now() : 0, tracing);
+    if (tracing) this.traceArrival(p);
+    try {
+      if (this.preprocess(run)) return this.finish(run);
+      const pending = this.process(run);
+      if (pending) return pending.then(() => this.afterProcess(run)).catch((err) => this.deps.log.error(`pipeline failed on ${p.id}`, err));
+      return this.afterProcess(run);
+    } catch (err) {
+      this.deps.log.error(`pipeline failed on ${p.id}`, err);
+    }
+  }
+
+  private afterProcess(run: PacketRun): void | Promise<void> {
+    this.postprocess(run);
+    return this.finish(run);
+  }
+
+  // ---- stage 1: preprocess (inline; any true blocks) ----
+  private preprocess(run: PacketRun): boolean {
+    const regs = this.deps.registry.pre;
+    if (regs.length === 0) return false;
+    const { p, tracing } = run;
+    const ts = tracing ? this.stageEnter(p.id, 'preprocess') : 0;
+    let blocked = false;
+    for (const reg of regs) {
+      const t = tracing ? now() : 0;
+      const ctx = new Ctx(this, run, reg.plugin.id);
+      let verdict: Verdict = 'passed';
+      let reason: string | undefined;
+      let error: string | undefined;
+      try {
+        const r = reg.plugin.preProcess!(p, ctx);
+        if (r === true || (r && typeof r === 'object' && r.block)) {
+          verdict = 'blocked';
+          reason = typeof r === 'object' ? r.reason : undefined;
+          if (!blocked) {
+            blocked = true;
+            run.decision = { outcome: 'blocked', plugin: reg.plugin.id, reason };
+          }
+        }
+      } catch (err) {
+        verdict = 'error';
+        error = errMsg(err);
+        this.deps.log.warn(`plugin ${reg.plugin.id} threw in preprocess (packet passes)`, err);
+      }
+      if (tracing) this.tracePlugin(p.id, 'preprocess', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
+    }
+    if (tracing) this.stageLeave(p.id, 'preprocess', ts);
+    // Tigase step 7: a blocked iq request still gets an answer, so the client is not left waiting.
+    if (blocked && p.kind === 'iq' && (p.type === 'get' || p.type === 'set')) {
+      this.emit(run, errorReply(p.element, 'service-unavailable', this.domain), run.decision!.plugin!);
+    }
+    return blocked;
+  }
+
+  // ---- stage 2: process (every interested processor, own bounded queue, per-bare-JID order) ----
+  private process(run: PacketRun): Promise<unknown> | null {
+    const { p, tracing } = run;
+    let ts = 0;
+    let pending: Promise<unknown>[] | null = null;
+    let entered = false;
+    const cap = this.deps.config.xmpp.processorQueueSize;
+    for (const reg of this.deps.registry.proc) {
+      if (!PluginRegistry.wants(reg, p)) continue;
+      if (!entered) {
+        entered = true;
+        if (tracing) ts = this.stageEnter(p.id, 'process');
+      }
+      if (reg.queued >= cap) {
+        if (tracing) this.tracePlugin(p.id, 'process', reg.plugin.id, 'queue-full', now(), null);
+        this.deps.log.warn(`plugin ${reg.plugin.id}: queue full (${cap}); ${p.id} answered with resource-constraint`);
+        const ctx = new Ctx(this, run, reg.plugin.id);
+        ctx.error('resource-constraint', `plugin ${reg.plugin.id} is overloaded`);
+        run.taken ??= reg.plugin.id;
+        continue;
+      }
+      const r = this.enqueue(reg, run);
+      if (r) (pending ??= []).push(r);
+    }
+    if (!entered) return null;
+    if (pending) return Promise.all(pending).then(() => (tracing ? this.stageLeave(p.id, 'process', ts) : undefined));
+    if (tracing) this.stageLeave(p.id, 'process', ts);
+    return null;
+  }
+
+  private enqueue(reg: RegisteredPlugin, run: PacketRun): Promise<void> | null {
+    const p = run.p;
+    const key = (p.direction === 'out' ? p.from?.bare : p.to?.bare) ?? '';
+    reg.queued++;
+    const tail = reg.chains.get(key);
+    if (!tail) {
+      const r = this.callProcess(reg, run);
+      if (!r) return null;
+      return this.chain(reg, key, r);
+    }
+    return this.chain(reg, key, tail.then(() => this.callProcess(reg, run) ?? undefined));
+  }
+
+  private chain(reg: RegisteredPlugin, key: string, done: Promise<void>): Promise<void> {
+    const tail = done.catch(() => undefined);
+    reg.chains.set(key, tail);
+    void tail.then(() => {
+      if (reg.chains.get(key) === tail) reg.chains.delete(key);
+    });
+    return tail;
+  }
+
+  /** Call one processor; returns a promise only when the plugin is async. Decrements the queue when done. */
+  private callProcess(reg: RegisteredPlugin, run: PacketRun): Promise<void> | null {
+    const { p, tracing } = run;
+    const t = tracing ? now() : 0;
+    const ctx = new Ctx(this, run, reg.plugin.id);
+    const settle = (r: unknown, err?: unknown) => {
+      reg.queued--;
+      let verdict: Verdict;
+      if (err !== undefined) {
+        verdict = 'error';
+        this.deps.log.warn(`plugin ${reg.plugin.id} threw in process`, err);
+        run.taken ??= reg.plugin.id;
+        // RFC 6120 §8.3.3.6: the request failed on our side.
+        if (p.kind === 'iq' && !run.decision) ctx.error('internal-server-error');
+      } else if (r === false) verdict = 'passed';
+      else {
+        run.taken ??= reg.plugin.id;
+        verdict = ctx.emitted || ctx.delivered ? 'produced' : 'handled';
+      }
+      if (tracing) this.tracePlugin(p.id, 'process', reg.plugin.id, verdict, t, ctx.emitted, undefined, err === undefined ? undefined : errMsg(err));
+    };
+    let r: unknown;
+    try {
+      r = reg.plugin.process!(p, ctx);
+    } catch (err) {
+      settle(undefined, err ?? 'error');
+      return null;
+    }
+    if (r && typeof (r as Promise<unknown>).then === 'function') {
+      return (r as Promise<unknown>).then(
+        (v) => settle(v),
+        (err) => settle(undefined, err ?? 'error'),
+      );
+    }
+    settle(r);
+    return null;
+  }
+
+  // ---- stage 3: postprocess, then the default action ----
+  private postprocess(run: PacketRun): void {
+    const { p, tracing } = run;
+    const regs = this.deps.registry.post;
+    const ts = tracing ? this.stageEnter(p.id, 'postprocess') : 0;
+    for (const reg of regs) {
+      const t = tracing ? now() : 0;
+      const ctx = new Ctx(this, run, reg.plugin.id);
+      let verdict: Verdict = 'passed';
+      let error: string | undefined;
+      try {
+        const r = reg.plugin.postProcess!(p, ctx);
+        if (ctx.emitted || ctx.delivered) verdict = 'produced';
+        else if (r === true) verdict = 'handled';
+      } catch (err) {
+        verdict = 'error';
+        error = errMsg(err);
+        this.deps.log.warn(`plugin ${reg.plugin.id} threw in postprocess`, err);
+      }
+      if (tracing) this.tracePlugin(p.id, 'postprocess', reg.plugin.id, verdict, t, ctx.emitted, undefined, error);
+    }
+    if (!run.taken && !run.decision && run.results.length === 0) {
+      const t = tracing ? now() : 0;
+      const ctx = new Ctx(this, run, DEFAULT_ACTION);
+      this.defaultAction(p, ctx);
+      if (tracing) this.tracePlugin(p.id, 'postprocess', DEFAULT_ACTION, ctx.emitted || ctx.delivered ? 'produced' : 'handled', t, ctx.emitted);
+    }
+    if (tracing) this.stageLeave(p.id, 'postprocess', ts);
+  }
+
+  /**
+   * Tigase's default handler: forward what no processor took. Local user + 'out' → a copy
+   * for the receiver's pass; the server itself → iq requests get service-unavailable
+   * (RFC 6120 §8.4); a component domain → its stream, or service-unavailable when it is
+   * not connected (XEP-0114); any other domain → remote-server-not-found (no S2S).
+   */
+  private defaultAction(p: Packet, ctx: Ctx): void {
+    const to = p.to;
+    if (ctx.isServer(to)) {
+      if (p.kind === 'iq' && (p.type === 'get' || p.type === 'set')) ctx.error('service-unavailable');
+      else ctx.ignore('addressed to the server; nothing handles it');
+      return;
+    }
+    if (to!.domain === this.domain) {
+      if (p.direction === 'out') ctx.out(p.element);
+      else ctx.ignore('no plugin delivered it');
+      return;
+    }
+    const comp = this.deps.router.component(to!.domain);
+    if (comp) {
+      ctx.deliver(comp, p.element);
+      return;
+    }
+    if (p.kind === 'presence') {
+      ctx.ignore(`no route to ${to!.domain}`);
+      return;
+    }
+    ctx.error(this.deps.router.isComponentDomain(to!.domain) ? 'service-unavailable' : 'remote-server-not-found');
+  }
+
+  // ---- stage 4: filter the results, route them, record the outcome ----
+  private finish(run: PacketRun): void | Promise<void> {
+    const { p, tracing } = run;
+    const results = run.results;
+    const filters = this.deps.registry.filt;
+    if (results.length > 0 && filters.length > 0) {
+      const ts = tracing ? this.stageEnter(p.id, 'filter') : 0;
+      for (const reg of filters) {
+        const t = tracing ? now() : 0;
+        const before = results.slice();
+        const ctx = new Ctx(this, run, reg.plugin.id);
+        let verdict: Verdict = 'passed';
+        let reason: string | undefined;
+        let error: string | undefined;
+        try {
+          reason = reg.plugin.filter!(p, ctx, results) || undefined;
+          if (results.length < before.length || before.some((r) => !results.includes(r))) {
+            verdict = 'dropped';
+            if (results.length === 0 && (!run.decision || run.decision.outcome !== 'blocked')) run.decision = { outcome: 'dropped', plugin: reg.plugin.id, reason };
+          }
+        } catch (err) {
+          verdict = 'error';
+          error = errMsg(err);
+          results.length = 0;
+          results.push(...before);
+          this.deps.log.warn(`plugin ${reg.plugin.id} threw in filter (results kept)`, err);
+        }
+        if (tracing) this.tracePlugin(p.id, 'filter', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
+      }
+      if (tracing) this.stageLeave(p.id, 'filter', ts);
+    }
+
+    let deliveredTo: string[] | null = null;
+    let produced: string[] | null = null;
+    let children: Packet[] | null = null;
+    for (const r of results) {
+      if (r.session) {
+        if (r.session.send(r.element)) this.stanzasOut++;
+        (deliveredTo ??= []).push(Pipeline.label(r.session));
+      } else {
+        const child = r.packet;
+        if (!child) continue;
+        (produced ??= []).push(child.id);
+        (children ??= []).push(child);
+      }
+    }
+    if (tracing) {
+      const d = run.decision;
+      let outcome: Outcome;
+      if (d && d.outcome !== 'ignored') outcome = d.outcome;
+      else if (deliveredTo) outcome = 'delivered';
+      else if (produced) outcome = 'forwarded';
+      else if (d) outcome = d.outcome;
+      else outcome = run.taken ? 'handled' : 'ignored';
+      this.deps.trace.emit({
+        type: 'outcome',
+        packetId: p.id,
+        outcome,
+        ...(outcome === 'delivered' ? { to: deliveredTo! } : d?.to ? { to: d.to } : {}),
+        ...(produced ? { produced } : {}),
+        ...(d?.error ? { error: d.error } : {}),
+        ...(d?.plugin ? { plugin: d.plugin } : outcome === 'handled' && run.taken ? { plugin: run.taken } : {}),
+        ...(d?.reason ? { reason: d.reason } : {}),
+        totalUs: us(now() - run.t0),
+      });
+    }
+    if (!children) return;
+    let chain: Promise<void> | null = null;
+    for (const c of children) {
+      if (chain) chain = chain.then(() => this.run(c));
+      else {
+        const r = this.run(c);
+        if (r) chain = r;
+      }
+    }
+    return chain ?? undefined;
+  }
+
+  // ---- trace helpers ----
+  traceArrival(p: Packet): void {
+    const el = p.element;
+    const xml = el.toString();
+    const c = firstChild(el);
+    const ns = c ? (c.attrs.xmlns ?? undefined) : undefined;
+    this.deps.trace.emit({
+      type: 'arrival',
+      packetId: p.id,
+      source: p.source,
+      direction: p.direction,
+      kind: p.kind,
+      stanzaType: p.type || (el.attrs.type ?? ''),
+      ...(p.from ? { from: p.from.full } : {}),
+      ...(p.to ? { to: p.to.full } : {}),
+      ...(el.attrs.id ? { id: el.attrs.id } : {}),
+      ...(ns ? { xmlns: ns } : {}),
+      ...(c ? { child: c.name } : {}),
+      xml,
+      bytes: Buffer.byteLength(xml),
+      ...(p.parentId ? { parentId: p.parentId } : {}),
+      ...(p.producedBy ? { producedBy: p.producedBy } : {}),
+    });
+  }
+
+  /** For packets settled without the stages (malformed addresses, unacked re-routing). */
+  traceOutcome(p: Packet, outcome: Outcome, extra: { to?: string[]; error?: string; reason?: string } = {}): void {
+    this.deps.trace.emit({ type: 'outcome', packetId: p.id, outcome, ...extra, totalUs: 0 });
+  }
+
+  private stageEnter(packetId: string, stage: Stage): number {
+    this.deps.trace.emit({ type: 'stage', packetId, stage, phase: 'enter' });
+    return now();
+  }
+
+  private stageLeave(packetId: string, stage: Stage, t: number): void {
+    this.deps.trace.emit({ type: 'stage', packetId, stage, phase: 'leave', durationUs: us(now() - t) });
+  }
+
+  private tracePlugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t: number, produced: string[] | null, reason?: string, error?: string): void {
+    this.deps.trace.emit({
+      type: 'plugin',
+      packetId,
+      stage,
+      plugin,
+      verdict,
+      durationUs: us(now() - t),
+      ...(produced ? { produced } : {}),
+      ...(reason ? { reason } : {}),
+      ...(error ? { error } : {}),
+    });
+  }
+}
+
+function errMsg(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,183 @@
+// The session manager behind SessionManagerPort (sandbox/xmpp/session.ts): binding
+// (RFC 6120 §7), stanzas into the pipeline with `from` stamped (§8.1.2.1), session end with
+// presence cleanup and XEP-0198 §4/§5 re-routing of unacknowledged stanzas, components (XEP-0114).
+
+import { randomBytes } from 'node:crypto';
+import { xml, type Element } from '@xmpp/xml';
+import type { Logger } from '../../log';
+import type { PacketSource } from '../../trace/events';
+import { JidError, parseJid, toBare, tryParseJid, withResource, type Jid } from '../jid';
+import { BindError, type SessionManagerPort, type StreamSession } from '../session';
+import { errorReply } from './errors';
+import type { DiskOfflineStore } from './offline-store';
+import { isStanzaKind, jidAttr, makePacket } from './packet';
+import type { Pipeline } from './pipeline';
+import type { PluginRegistry } from './registry';
+import type { Router } from './router';
+import { storeOffline } from '../plugins/offline';
+
+const STREAM_NS = new Set(['jabber:client', 'jabber:component:accept', 'jabber:server']);
+
+export interface SessionManagerDeps {
+  domain: string;
+  router: Router;
+  pipeline: Pipeline;
+  registry: PluginRegistry;
+  offline: DiskOfflineStore;
+  log: Logger;
+  /** Something about sessions/components changed (explorer refresh). */
+  changed(what: 'sessions' | 'components'): void;
+}
+
+export class SessionManager implements SessionManagerPort {
+  readonly domain: string;
+  stanzasIn = 0;
+
+  constructor(private readonly d: SessionManagerDeps) {
+    this.domain = d.domain;
+  }
+
+  bind(session: StreamSession, bare: Jid, requestedResource: string | null): Jid {
+    if (bare.domain !== this.domain || !bare.local) throw new BindError('not-allowed', `cannot bind ${bare.bare} on ${this.domain}`);
+    let full: Jid;
+    if (requestedResource === null || requestedResource === '') {
+      do full = withResource(bare, 'sandbox-' + randomBytes(4).toString('hex'));
+      while (this.d.router.resource(full.full));
+    } else {
+      try {
+        full = parseJid(`${bare.bare}/${requestedResource}`);
+      } catch (err) {
+        throw new BindError('bad-request', err instanceof Error ? err.message : 'invalid resource');
+      }
+    }
+    const old = this.d.router.resource(full.full);
+    if (old && old.session !== session) {
+      // RFC 6120 §7.7.2.2: the newer session wins; the old one gets <conflict/>.
+      this.d.log.info(`${full.full} bound again: closing ${old.session.id} with conflict`);
+      this.endResource(old.session, []);
+      old.session.close('conflict', 'Replaced by a new connection');
+    }
+    this.d.router.add(session, full);
+    this.d.changed('sessions');
+    return full;
+  }
+
+  streamFeatures(session: StreamSession): Element[] {
+    const out: Element[] = [];
+    for (const r of this.d.registry.plugins()) {
+      try {
+        if (r.plugin.streamFeatures) out.push(...r.plugin.streamFeatures(session));
+      } catch (err) {
+        this.d.log.warn(`plugin ${r.plugin.id}: streamFeatures threw`, err);
+      }
+    }
+    return out;
+  }
+
+  receive(session: StreamSession, stanza: Element): void {
+    if (!isStanzaKind(stanza.name)) return;
+    this.stanzasIn++;
+    if (session.kind === 'component') {
+      this.enter(stanza, 'in', session, { kind: 'component', sessionId: session.id, jid: session.jid?.domain, transport: 'component' }, null);
+      return;
+    }
+    if (!session.jid) return;
+    this.enter(stanza, 'out', session, { kind: 'c2s', sessionId: session.id, jid: session.jid.full, transport: session.transport }, session.jid);
+  }
+
+  /**
+   * Put a stanza into the pipeline. `stampFrom` (c2s, injection) overrides `from`
+   * (RFC 6120 §8.1.2.1). A malformed `to`/`from` is answered with jid-malformed (§8.3.3.8).
+   * Returns the packet id (or null when the stanza was refused before becoming a packet).
+   */
+  enter(stanza: Element, direction: 'in' | 'out', session: StreamSession | null, source: PacketSource, stampFrom: Jid | null): string | null {
+    // The stream's default namespace is implied; drop it so the packet is namespace-neutral.
+    if (stanza.attrs.xmlns !== undefined && STREAM_NS.has(stanza.attrs.xmlns)) delete stanza.attrs.xmlns;
+    if (stampFrom) stanza.attrs.from = stampFrom.full;
+    let from: Jid | null;
+    let to: Jid | null;
+    try {
+      from = jidAttr(stanza, 'from');
+      to = jidAttr(stanza, 'to');
+    } catch (err) {
+      const msg = err instanceof JidError ? err.message : String(err);
+      this.d.log.debug(`refused a stanza with a malformed address: ${msg}`);
+      if (session && stanza.attrs.type !== 'error') {
+        const reply = errorReply(stanza, 'jid-malformed', this.domain, msg);
+        reply.attrs.from = this.domain;
+        if (stampFrom) reply.attrs.to = stampFrom.full;
+        else delete reply.attrs.to;
+        if (session.send(reply)) this.d.pipeline.stanzasOut++;
+      }
+      return null;
+    }
+    // RFC 6121 §8.1.1.1 (protocol notes §3.1): a message without `to` is for the sender's bare JID.
+    if (!to && stanza.name === 'message' && from && from.local) to = toBare(from);
+    const p = makePacket({ element: stanza, direction, source, session, from, to });
+    void this.d.pipeline.run(p);
+    return p.id;
+  }
+
+  componentUp(session: StreamSession): boolean {
+    const domain = session.jid?.domain;
+    if (!domain || !this.d.router.addComponent(session, domain)) return false;
+    this.d.changed('components');
+    return true;
+  }
+
+  ended(session: StreamSession, unacked: Element[]): void {
+    if (session.kind === 'component') {
+      if (this.d.router.removeComponent(session)) this.d.changed('components');
+      return;
+    }
+    this.endResource(session, unacked);
+  }
+
+  private endResource(session: StreamSession, unacked: Element[]): void {
+    const st = this.d.router.remove(session);
+    if (st) {
+      // RFC 6121 §4.5.2 / §4.6.3: the server sends unavailable presence on the user's behalf.
+      if (st.available || st.directed.size > 0) {
+        this.enter(xml('presence', { type: 'unavailable' }), 'out', session, { kind: 'server', sessionId: session.id, jid: st.jid.full }, st.jid);
+      }
+      this.d.changed('sessions');
+    }
+    // Also after a <conflict/> kick: the stream layer hands the unacked stanzas over later.
+    const jid = st?.jid ?? this.d.router.stateOf(session)?.jid;
+    if (jid && unacked.length > 0) this.reroute(jid, unacked);
+  }
+
+  /**
+   * XEP-0198 §4/§5 (protocol notes §3.7): unacknowledged messages are not lost. One that was
+   * addressed to the bare JID is routed again (another resource, else offline storage); one
+   * for this full JID is stored offline for the bare JID.
+   */
+  private reroute(jid: Jid, unacked: Element[]): void {
+    for (const el of unacked) {
+      if (el.name !== 'message' || el.attrs.type === 'error' || el.attrs.type === 'groupchat' || el.attrs.type === 'headline') continue;
+      const to = el.attrs.to;
+      const src: PacketSource = { kind: 'server', jid: jid.full };
+      const copy = el.clone();
+      if (!to || to === jid.bare) {
+        copy.attrs.to = jid.bare;
+        this.enter(copy, 'in', null, src, null);
+        continue;
+      }
+      const p = makePacket({ element: copy, direction: 'in', source: src, session: null, from: tryParseJid(copy.attrs.from), to: jid });
+      const stored = storeOffline(this.d.offline, this.domain, jid.bare, p.element);
+      if (this.d.pipeline.deps.trace.active) {
+        this.d.pipeline.traceArrival(p);
+        this.d.pipeline.traceOutcome(p, stored ? 'stored-offline' : 'dropped', stored ? { to: [jid.bare] } : { reason: 'offline quota full' });
+      }
+      if (!stored) this.d.log.warn(`offline quota full for ${jid.bare}: an unacknowledged message to ${jid.full} was dropped`);
+    }
+  }
+
+  detached(_session: StreamSession): void {
+    this.d.changed('sessions');
+  }
+
+  resumed(_session: StreamSession): void {
+    this.d.changed('sessions');
+  }
+}

@@ -1,0 +1,93 @@
+// XEP-0013 Flexible Offline Message Retrieval (protocol notes §3.6): disco#info/#items on
+// node http://jabber.org/protocol/offline (§2.2, §2.3), <offline><fetch/> (§2.6),
+// view/remove by node (§2.4, §2.5), <purge/> (§2.7). A session that used any of it gets
+// no flood on presence (§2.2). Messages are removed only by remove or purge.
+
+import { xml } from '@xmpp/xml';
+import type { Plugin, PluginContext } from '../core/plugin';
+import type { Packet } from '../core/packet';
+import { DISCO_INFO, DISCO_ITEMS } from './disco';
+import { parseStored } from './offline';
+
+export const OFFLINE_NS = 'http://jabber.org/protocol/offline';
+
+function deliverItem(ctx: PluginContext, xmlText: string, node: string): void {
+  const el = parseStored(xmlText);
+  el.append(xml('offline', { xmlns: OFFLINE_NS }, xml('item', { node })));
+  ctx.deliver(ctx.session!, el);
+}
+
+function ownOrServer(p: Packet, ctx: PluginContext): boolean {
+  return ctx.isServer(p.to) || (!!p.to && !p.to.resource && p.to.bare === p.from?.bare);
+}
+
+export const offlineFlexiblePlugin: Plugin = {
+  id: 'offline-flexible',
+  handles: [
+    { path: ['iq', 'offline'], xmlns: OFFLINE_NS },
+    { path: ['iq', 'query'], xmlns: DISCO_INFO },
+    { path: ['iq', 'query'], xmlns: DISCO_ITEMS },
+  ],
+  directions: ['out'],
+  types: ['get', 'set'],
+  process(p, ctx) {
+    const q = p.element.getChildElements()[0];
+    if (!q || !ctx.session || !p.from) return false;
+    const isDisco = q.name === 'query';
+    if (isDisco && q.attrs.node !== OFFLINE_NS) return false;
+    if (!ownOrServer(p, ctx)) {
+      if (isDisco || !ctx.isLocalUser(p.to)) return false;
+      return ctx.error('forbidden'); // §2: only the owner retrieves its messages
+    }
+    const st = ctx.router.stateOf(ctx.session);
+    if (st) st.flexibleOffline = true;
+    const bare = p.from.bare;
+    const items = ctx.offline.list(bare);
+    if (isDisco) {
+      if (p.type !== 'get') return ctx.error('bad-request');
+      if (q.attrs.xmlns === DISCO_INFO) {
+        return ctx.result(
+          xml(
+            'query',
+            { xmlns: DISCO_INFO, node: OFFLINE_NS },
+            xml('identity', { category: 'automation', type: 'message-list' }),
+            xml('feature', { var: OFFLINE_NS }),
+            xml(
+              'x',
+              { xmlns: 'jabber:x:data', type: 'result' },
+              xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, OFFLINE_NS)),
+              xml('field', { var: 'number_of_messages' }, xml('value', {}, String(items.length))),
+            ),
+          ),
+        );
+      }
+      const res = xml('query', { xmlns: DISCO_ITEMS, node: OFFLINE_NS });
+      for (const it of items) res.append(xml('item', { jid: bare, node: it.node, name: it.from }));
+      return ctx.result(res);
+    }
+    if (q.getChild('fetch')) {
+      if (p.type !== 'get') return ctx.error('bad-request');
+      for (const it of items) deliverItem(ctx, it.xml, it.node);
+      return ctx.result();
+    }
+    if (q.getChild('purge')) {
+      if (p.type !== 'set') return ctx.error('bad-request');
+      ctx.offline.remove(bare);
+      return ctx.result();
+    }
+    const reqs = q.getChildren('item');
+    if (reqs.length === 0) return ctx.error('bad-request');
+    const action = reqs[0]!.attrs.action;
+    const nodes = reqs.map((r) => r.attrs.node ?? '');
+    if (reqs.some((r) => r.attrs.action !== action) || (action === 'view' && p.type !== 'get') || (action === 'remove' && p.type !== 'set') || (action !== 'view' && action !== 'remove')) {
+      return ctx.error('bad-request');
+    }
+    const byNode = new Map(items.map((i) => [i.node, i]));
+    if (nodes.some((n) => !byNode.has(n))) return ctx.error('item-not-found');
+    if (action === 'view') for (const n of nodes) deliverItem(ctx, byNode.get(n)!.xml, n);
+    else ctx.offline.remove(bare, nodes);
+    ctx.result();
+  },
+  discoFeatures: () => [OFFLINE_NS],
+  discoNodes: () => [OFFLINE_NS],
+};

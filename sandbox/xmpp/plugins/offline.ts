@@ -1,0 +1,86 @@
+// XEP-0160 Best Practices for Handling Offline Messages (protocol notes §3.6; Tigase OfflineMessages).
+// postProcess: a chat/normal message with a <body> that the message plugin could not
+// deliver is stored with <delay xmlns='urn:xmpp:delay'> (XEP-0203 §3, XEP-0160 §4);
+// XEP-0334 <no-store/> wins, <store/> stores even without a body; quota → service-unavailable.
+// process (presence): flush once per session on the first broadcast available presence with
+// priority ≥ 0, in order — unless the session used XEP-0013 (§2.2: no flood).
+
+import { xml, type Element } from '@xmpp/xml';
+import parse from '@xmpp/xml/lib/parse.js';
+import type { Plugin, PluginContext } from '../core/plugin';
+import type { OfflineStore } from '../core/offline-store';
+import { parsePriority } from './presence';
+
+export const DELAY_NS = 'urn:xmpp:delay';
+export const HINTS_NS = 'urn:xmpp:hints';
+
+/** XEP-0160 §3 + XEP-0334 §4: should this message be kept for an offline user? */
+export function storable(el: Element, type: string): { ok: boolean; reason?: string } {
+  if (type !== 'chat' && type !== 'normal') return { ok: false, reason: `type ${type} is not stored` };
+  if (el.getChild('no-store', HINTS_NS)) return { ok: false, reason: 'XEP-0334 no-store' };
+  if (el.getChild('store', HINTS_NS) || el.getChild('body')) return { ok: true };
+  return { ok: false, reason: 'no body' };
+}
+
+/** The stanza as stored: a copy with a <delay/> stamp (kept if it already has one). */
+export function withDelay(el: Element, domain: string, stamp: string): Element {
+  const copy = el.clone();
+  if (!copy.getChild('delay', DELAY_NS)) copy.append(xml('delay', { xmlns: DELAY_NS, from: domain, stamp }, 'Offline Storage'));
+  return copy;
+}
+
+/** Store `el` for `bare`; false when the quota is full. */
+export function storeOffline(store: OfflineStore, domain: string, bare: string, el: Element): boolean {
+  const stamp = new Date().toISOString();
+  return store.add(bare, { from: el.attrs.from ?? '', stamp, xml: withDelay(el, domain, stamp).toString() }) !== null;
+}
+
+export function parseStored(x: string): Element {
+  return parse(x);
+}
+
+function flush(ctx: PluginContext, bare: string): number {
+  const items = ctx.offline.list(bare);
+  if (items.length === 0) return 0;
+  const nodes: string[] = [];
+  for (const it of items) {
+    try {
+      ctx.deliver(ctx.session!, parseStored(it.xml));
+    } catch (err) {
+      ctx.log.warn(`offline item ${it.node} of ${bare} does not parse; dropped`, err);
+    }
+    nodes.push(it.node);
+  }
+  ctx.offline.remove(bare, nodes);
+  return nodes.length;
+}
+
+export const offlinePlugin: Plugin = {
+  id: 'offline',
+  handles: [{ path: ['presence'] }],
+  directions: ['out'],
+  types: ['available'],
+  process(p, ctx) {
+    if (p.to || !ctx.session) return false;
+    const st = ctx.router.stateOf(ctx.session);
+    if (!st || st.ended || st.offlineFlushed || st.flexibleOffline || parsePriority(p.element) < 0) return false;
+    st.offlineFlushed = true;
+    return flush(ctx, st.jid.bare) > 0 ? undefined : false;
+  },
+  postProcess(p, ctx) {
+    if (p.kind !== 'message' || p.direction !== 'in' || ctx.decided || !ctx.isLocalUser(p.to)) return;
+    const s = storable(p.element, p.type);
+    if (!s.ok) {
+      ctx.ignore(`not stored offline: ${s.reason}`);
+      return;
+    }
+    const bare = p.to!.bare;
+    if (!storeOffline(ctx.offline, ctx.domain, bare, p.element)) {
+      ctx.error('service-unavailable', 'offline storage quota reached');
+      return;
+    }
+    ctx.stored(bare);
+    return true;
+  },
+  discoFeatures: () => ['msgoffline'],
+};

@@ -5,6 +5,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { registerInspector } from './inspector/index';
 import { registerCommands } from './sandbox/commands';
 import { SandboxController } from './sandbox/controller';
 import { SandboxProcess } from './sandbox/sandboxProcess';
@@ -38,8 +39,9 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
   // Disposed in reverse order: the sandbox (child process) last.
   context.subscriptions.push(sandbox, controller, model, tree, view, statusBar);
 
-  const inspectorRegistered = registerInspectorIfPresent(context, sandbox);
-  context.subscriptions.push(...registerCommands({ context, controller, log, inspectorRegistered }));
+  // The stanza inspector (src/inspector) registers xmppSandbox.openInspector and its panel serializer.
+  registerInspector(context, sandbox);
+  context.subscriptions.push(...registerCommands({ context, controller, log }));
 
   if (vscode.workspace.getConfiguration(SECTION).get<boolean>('autoStart', false) && vscode.workspace.workspaceFolders?.length) {
     void controller.start({ notify: false });
@@ -54,11 +56,6 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
     statusBar,
     liveResources: () => sandbox.liveResources + statusBar.liveResources,
   };
-}
-
-function registerInspectorIfPresent(_context: vscode.ExtensionContext, _sandbox: SandboxProcess): boolean {
-  // Wired to src/inspector/index.ts registerInspector(context, sandbox) once it lands.
-  return false;
 }
 
 export function deactivate(): void {

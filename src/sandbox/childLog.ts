@@ -38,7 +38,7 @@ export class LogTail {
 
 // The child's log sink writes `<ISO time> <level> <message>` (sandbox/control/ipc.ts); the
 // channel adds its own time, so keep the level and the message.
-const LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z (error|warn|info|debug) (.*)$/s;
+const LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z (error|warn|info|debug)\s+(.*)$/s;
 
 export function writeChildLine(log: vscode.LogOutputChannel, line: string): void {
   const m = LINE.exec(line);

@@ -13,8 +13,6 @@ export interface CommandDeps {
   context: vscode.ExtensionContext;
   controller: SandboxController;
   log: vscode.LogOutputChannel;
-  /** Whether src/inspector registered xmppSandbox.openInspector itself. */
-  inspectorRegistered: boolean;
 }
 
 function notRunning(): undefined {
@@ -122,10 +120,6 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
     }),
   ];
 
-  if (!d.inspectorRegistered) {
-    // Until the inspector module is wired in, the declared command still answers.
-    list.push(reg('xmppSandbox.openInspector', () => vscode.window.showInformationMessage('The stanza inspector is not part of this build yet.')));
-  }
   return list;
 }
 

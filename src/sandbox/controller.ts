@@ -13,8 +13,19 @@ export interface StartOptions {
   notify?: boolean;
 }
 
+/** A message shown to the user, kept so the tests can read what a person would see. */
+export interface Report {
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+  actions: string[];
+}
+
 export class SandboxController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly reportEmitter = new vscode.EventEmitter<Report>();
+  /** Every notification this controller shows (start, port in use, crash, restart offer). */
+  readonly onDidReport = this.reportEmitter.event;
+  lastReport: Report | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -27,6 +38,15 @@ export class SandboxController implements vscode.Disposable {
       sandbox.onDidCrash((c) => this.onCrash(c)),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChange(e)),
     );
+  }
+
+  /** Shows a notification with actions; resolves with the action picked. */
+  private show(severity: Report['severity'], message: string, ...actions: string[]): Thenable<string | undefined> {
+    const r: Report = { severity, message, actions };
+    this.lastReport = r;
+    this.reportEmitter.fire(r);
+    const fn = severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    return fn(message, ...actions);
   }
 
   private setContext(): Thenable<unknown> {
@@ -49,7 +69,7 @@ export class SandboxController implements vscode.Disposable {
     const sb = this.sandbox;
     if (sb.running) return sb.status ?? undefined;
     if (sb.state !== 'stopped') {
-      vscode.window.showInformationMessage(`The XMPP sandbox is ${sb.state}.`);
+      void this.show('info', `The XMPP sandbox is ${sb.state}.`);
       return undefined;
     }
     const overrides = await this.overrides();
@@ -58,9 +78,7 @@ export class SandboxController implements vscode.Disposable {
       const status = await sb.start(overrides);
       const e = status.endpoints;
       if (opts.notify !== false && e) {
-        void vscode.window
-          .showInformationMessage(`XMPP sandbox running: ${e.c2s} (domain ${e.domain})`, 'Copy Connection Settings', 'Open Stanza Inspector')
-          .then((pick) => {
+        void this.show('info', `XMPP sandbox running: ${e.c2s} (domain ${e.domain})`, 'Copy Connection Settings', 'Open Stanza Inspector').then((pick) => {
             if (pick === 'Copy Connection Settings') void vscode.commands.executeCommand('xmppSandbox.copyConnectionSettings');
             if (pick === 'Open Stanza Inspector') void vscode.commands.executeCommand('xmppSandbox.openInspector');
           });
@@ -77,7 +95,7 @@ export class SandboxController implements vscode.Disposable {
       const setting = (err.setting && SETTING_FOR_CONFIG_PATH[err.setting]) || 'xmppSandbox.ports';
       const msg = `Port ${err.port ?? '?'} is already in use. Change the setting ${setting}`;
       this.log.error(msg);
-      void vscode.window.showErrorMessage(msg, 'Open Settings').then((pick) => {
+      void this.show('error', msg, 'Open Settings').then((pick) => {
         if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
       });
       return;
@@ -85,9 +103,7 @@ export class SandboxController implements vscode.Disposable {
     const message = (err as Error).message ?? String(err);
     const lines = err instanceof SandboxStartError ? err.lastLines : [];
     this.log.error(`The XMPP sandbox could not start: ${message}`);
-    void vscode.window
-      .showErrorMessage(`The XMPP sandbox could not start: ${message}${lines.length ? `\n${lines.slice(-5).join('\n')}` : ''}`, 'Show Log', 'Open Settings')
-      .then((pick) => {
+    void this.show('error', `The XMPP sandbox could not start: ${message}${lines.length ? `\n${lines.slice(-5).join('\n')}` : ''}`, 'Show Log', 'Open Settings').then((pick) => {
         if (pick === 'Show Log') this.log.show(true);
         if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
       });
@@ -97,7 +113,7 @@ export class SandboxController implements vscode.Disposable {
     const how = c.signal ? `signal ${c.signal}` : `exit code ${c.exitCode}`;
     this.log.error(`The XMPP sandbox crashed (${how}). Last log lines:\n${c.lastLines.join('\n')}`);
     const tail = c.lastLines.slice(-5).join('\n');
-    void vscode.window.showErrorMessage(`The XMPP sandbox crashed (${how}).${tail ? `\n${tail}` : ''}`, 'Restart', 'Show Log').then((pick) => {
+    void this.show('error', `The XMPP sandbox crashed (${how}).${tail ? `\n${tail}` : ''}`, 'Restart', 'Show Log').then((pick) => {
       if (pick === 'Restart') void this.start();
       if (pick === 'Show Log') this.log.show(true);
     });
@@ -114,12 +130,13 @@ export class SandboxController implements vscode.Disposable {
 
   private onConfigChange(e: vscode.ConfigurationChangeEvent): void {
     if (!this.sandbox.running || !needsRestart(e)) return;
-    void vscode.window.showInformationMessage('XMPP Sandbox settings changed. Restart the sandbox to apply them?', 'Restart').then((pick) => {
+    void this.show('info', 'XMPP Sandbox settings changed. Restart the sandbox to apply them?', 'Restart').then((pick) => {
       if (pick === 'Restart') void this.restart();
     });
   }
 
   dispose(): void {
+    this.reportEmitter.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -172,10 +172,19 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
 
     return new Promise<SandboxStatus>((resolve, reject) => {
       let settled = false;
+      let exited = false;
+      let startError: SandboxStartError | null = null;
+      // A failed start settles once the child has exited, so the state is 'stopped' by then.
       const fail = (e: SandboxStartError) => {
         if (settled) return;
-        settled = true;
-        reject(e);
+        startError ??= e;
+        if (exited) {
+          settled = true;
+          reject(startError);
+          return;
+        }
+        const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+        resources.addFn(() => clearTimeout(kill));
       };
       const timer = setTimeout(() => {
         fail(new SandboxStartError(`the sandbox did not become ready within ${this.startTimeoutMs / 1000} s`, 'ETIMEDOUT', undefined, undefined, this.tail.last(50)));
@@ -220,9 +229,12 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
       const onError = (err: Error) => {
         log.error(`Sandbox process error: ${err.message}`);
         fail(new SandboxStartError(`the sandbox process failed: ${err.message}`, (err as NodeJS.ErrnoException).code));
+        // A child that failed to spawn emits no 'exit'.
+        if (child.pid === undefined) onExit(null, null);
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(timer);
+        exited = true;
         const wasState = this.stateValue;
         log.info(`Sandbox process exited (code ${code}${signal ? `, signal ${signal}` : ''})`);
         for (const p of run.pending.values()) p.reject(new SandboxCallError('not-running', 'the sandbox process exited'));
@@ -233,7 +245,7 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
         this.setState('stopped');
         markExited();
         if (!settled) {
-          fail(new SandboxStartError(`the sandbox process exited (code ${code}) before it was ready`, undefined, undefined, undefined, this.tail.last(50)));
+          fail(startError ?? new SandboxStartError(`the sandbox process exited (code ${code}) before it was ready`, undefined, undefined, undefined, this.tail.last(50)));
         } else if (wasState === 'running') {
           this.crashEmitter.fire({ exitCode: code, signal, lastLines: this.tail.last(50) });
         }

@@ -1,0 +1,94 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { SandboxStatus } from '../../../sandbox/control/api';
+import type { Report } from '../../../src/sandbox/controller';
+import { api, freePort, pidAlive, setSettings, waitFor } from './util';
+
+export function failureTests(): void {
+  describe('failures a person can run into', () => {
+    before(async () => {
+      await setSettings({
+        'ports.c2s': 0,
+        'ports.websocket': 0,
+        'ports.component': 0,
+        'ports.queue': 0,
+        domain: 'failures.test',
+        dataDirectory: mkdtempSync(join(tmpdir(), 'xmpp-sandbox-suite-')),
+      });
+    });
+
+    after(async () => {
+      await vscode.commands.executeCommand('xmppSandbox.stop');
+    });
+
+    it('a port in use gets a clear message naming the setting, with Open Settings', async () => {
+      const a = await api();
+      const port = await freePort();
+      const blocker: Server = createServer();
+      await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
+      try {
+        await setSettings({ 'ports.c2s': port });
+        const status = await vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.start', { notify: false });
+        assert.equal(status, undefined);
+        assert.equal(a.sandbox.state, 'stopped');
+        assert.deepEqual(a.controller.lastReport, {
+          severity: 'error',
+          message: `Port ${port} is already in use. Change the setting xmppSandbox.ports.c2s`,
+          actions: ['Open Settings'],
+        } satisfies Report);
+        assert.equal(a.liveResources(), 0);
+      } finally {
+        blocker.close();
+        await setSettings({ 'ports.c2s': 0 });
+      }
+    });
+
+    it('a crash is reported with the last log lines and a Restart action', async () => {
+      const a = await api();
+      const status = await vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.start', { notify: false });
+      assert.ok(status, a.controller.lastReport?.message);
+      const pid = a.sandbox.pid!;
+      const reported = new Promise<Report>((r) => {
+        const sub = a.controller.onDidReport((rep) => {
+          if (/crashed/.test(rep.message)) {
+            sub.dispose();
+            r(rep);
+          }
+        });
+      });
+      process.kill(pid, 'SIGKILL');
+      const rep = await reported;
+      assert.equal(rep.severity, 'error');
+      assert.match(rep.message, /The XMPP sandbox crashed \(signal SIGKILL\)\.\n./);
+      assert.deepEqual(rep.actions, ['Restart', 'Show Log']);
+      assert.ok(a.sandbox.lastLogLines().length > 0, 'the child logged something before the crash');
+      assert.equal(a.sandbox.state, 'stopped');
+      assert.equal(a.liveResources(), 0);
+      assert.ok(!pidAlive(pid));
+    });
+
+    it('changing a setting while running offers a restart', async () => {
+      const a = await api();
+      const status = await vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.start', { notify: false });
+      assert.ok(status, a.controller.lastReport?.message);
+      const offered = new Promise<Report>((r) => {
+        const sub = a.controller.onDidReport((rep) => {
+          if (/settings changed/.test(rep.message)) {
+            sub.dispose();
+            r(rep);
+          }
+        });
+      });
+      await setSettings({ tieBreak: 'round-robin' });
+      const rep = await offered;
+      assert.deepEqual(rep.actions, ['Restart']);
+      await setSettings({ tieBreak: undefined });
+      await vscode.commands.executeCommand('xmppSandbox.stop');
+      await waitFor('stopped', () => a.sandbox.state === 'stopped');
+    });
+  });
+}

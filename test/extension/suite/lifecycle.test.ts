@@ -1,0 +1,127 @@
+import * as assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { client, xml, type Client } from '@xmpp/client';
+import * as vscode from 'vscode';
+import type { SandboxStatus } from '../../../sandbox/control/api';
+import { api, findNode, freePort, pidAlive, setSettings, waitFor } from './util';
+
+const DOMAIN = 'suite.test';
+
+export function lifecycleTests(): void {
+  describe('sandbox lifecycle', () => {
+    let c2sPort = 0;
+    let pid = 0;
+    let listenersBefore = 0;
+    const clients: Client[] = [];
+
+    before(async () => {
+      c2sPort = await freePort();
+      await setSettings({
+        'ports.c2s': c2sPort,
+        'ports.websocket': 0,
+        'ports.component': 0,
+        'ports.queue': 0,
+        domain: DOMAIN,
+        dataDirectory: mkdtempSync(join(tmpdir(), 'xmpp-sandbox-suite-')),
+        logLevel: 'debug',
+      });
+      listenersBefore = (await api()).sandbox.subscriberCount;
+    });
+
+    after(async () => {
+      for (const c of clients) await c.stop().catch(() => undefined);
+      await vscode.commands.executeCommand('xmppSandbox.stop');
+    });
+
+    it('Start Sandbox runs it in a child process with the settings', async () => {
+      const a = await api();
+      const status = await vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.start', { notify: false });
+      assert.ok(status, `start failed: ${a.controller.lastReport?.message}`);
+      assert.equal(a.sandbox.state, 'running');
+      pid = a.sandbox.pid!;
+      assert.ok(pid > 0 && pid !== process.pid, 'a separate process');
+      assert.ok(pidAlive(pid));
+      const e = status.endpoints!;
+      assert.equal(e.domain, DOMAIN);
+      assert.equal(e.c2s, `xmpp://127.0.0.1:${c2sPort}`);
+      assert.equal(e.password, 'sandbox');
+      // The component secret is generated and kept in SecretStorage, not the default 'secret'.
+      const secret = e.components[`bridge.${DOMAIN}`];
+      assert.ok(secret && secret !== 'secret' && secret.length >= 16, `generated secret, got ${secret}`);
+    });
+
+    it('shows the endpoints in the tree and the ports in the status bar', async () => {
+      const a = await api();
+      const domain = findNode(a.tree.nodes, (n) => n.id === 'ep/domain');
+      const c2s = findNode(a.tree.nodes, (n) => n.id === 'ep/c2s');
+      assert.equal(domain?.description, DOMAIN);
+      assert.equal(c2s?.description, `xmpp://127.0.0.1:${c2sPort}`);
+      assert.ok(a.tree.nodes.some((n) => n.label === 'Sessions'));
+      assert.ok(a.tree.nodes.some((n) => n.label === 'Pipeline'));
+      assert.match(a.statusBar.item.text, new RegExp(`XMPP ${c2sPort}/\\d+/\\d+ · [\\d.]+/s`));
+    });
+
+    it('Copy Connection Settings puts a ready-to-paste snippet on the clipboard', async () => {
+      const a = await api();
+      const text = await vscode.commands.executeCommand<string>('xmppSandbox.copyConnectionSettings');
+      const e = a.sandbox.status!.endpoints!;
+      assert.equal(await vscode.env.clipboard.readText(), text);
+      assert.ok(text.includes(`service: "xmpp://127.0.0.1:${c2sPort}"`));
+      assert.ok(text.includes(`domain: "${DOMAIN}"`));
+      assert.ok(text.includes(`password: "sandbox"`));
+      if (e.queue) assert.ok(text.includes(`queue: "${e.queue}"`));
+      if (e.component) assert.ok(text.includes(`password: "${e.components[`component.${DOMAIN}`]}"`));
+    });
+
+    it('fills the tree when a client connects: bare JID → resource with priority and presence', async () => {
+      const a = await api();
+      const xmpp = client({ service: `xmpp://127.0.0.1:${c2sPort}`, domain: DOMAIN, username: 'alice', password: 'sandbox', resource: 'suite' });
+      xmpp.on('error', () => undefined);
+      clients.push(xmpp);
+      await xmpp.start();
+      await xmpp.send(xml('presence', {}, xml('priority', {}, '5'), xml('show', {}, 'dnd')));
+      const res = await waitFor('alice in the tree with priority 5', () => {
+        const r = findNode(a.tree.nodes, (n) => n.id === `resource/alice@${DOMAIN}/suite`);
+        return r?.description?.includes('priority 5') ? r : undefined;
+      });
+      assert.match(res.description!, /dnd/);
+      assert.ok(findNode(a.tree.nodes, (n) => n.id === `session/alice@${DOMAIN}`));
+
+      await xmpp.stop();
+      await waitFor('alice gone from the tree', () => !findNode(a.tree.nodes, (n) => n.id === `session/alice@${DOMAIN}`));
+    });
+
+    it('a test message to an offline user lands in the offline store; Reset Sandbox Data empties it', async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('xmppSandbox.sendTestMessage', { to: `bob@${DOMAIN}`, body: 'hello from the suite' });
+      const node = await waitFor('bob in the offline store', () => findNode(a.tree.nodes, (n) => n.id === `offline/bob@${DOMAIN}`));
+      assert.match(node.description!, /^1 message/);
+      await vscode.commands.executeCommand('xmppSandbox.resetData', { skipConfirmation: true });
+      await waitFor('offline store empty', () => !findNode(a.tree.nodes, (n) => n.id === `offline/bob@${DOMAIN}`));
+    });
+
+    it('Restart Sandbox replaces the child process', async () => {
+      const a = await api();
+      const status = await vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.restart', { notify: false });
+      assert.ok(status);
+      assert.equal(a.sandbox.state, 'running');
+      assert.notEqual(a.sandbox.pid, pid);
+      await waitFor('old child gone', () => !pidAlive(pid));
+      pid = a.sandbox.pid!;
+    });
+
+    it('Stop Sandbox ends the child and leaks nothing', async () => {
+      const a = await api();
+      await vscode.commands.executeCommand('xmppSandbox.stop');
+      assert.equal(a.sandbox.state, 'stopped');
+      await waitFor('child exited', () => !pidAlive(pid), 5000);
+      assert.equal(a.liveResources(), 0, 'per-run resources left after stop');
+      assert.equal(a.sandbox.subscriberCount, listenersBefore, 'event listeners added while running are gone');
+      assert.deepEqual(a.tree.getChildren(), []);
+      assert.match(a.statusBar.item.text, /XMPP: stopped/);
+      await assert.rejects(a.sandbox.call('status', {}), /not running/);
+    });
+  });
+}

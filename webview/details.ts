@@ -6,7 +6,7 @@ import { STAGES, type PacketTraceEvent } from '../sandbox/trace/events';
 import { h, icon, clear, type Child } from './dom';
 import { clock, duration, kindText, outcomeText, OUTCOME_ICONS, VERDICT_ICONS } from './format';
 import type { PacketModel, PacketRecord } from './model';
-import { prettyXml } from './xml';
+import { messageBody, prettyXml } from './xml';
 
 export interface DetailActions {
   select(packetId: string): void;
@@ -57,6 +57,7 @@ export function renderDetails(root: HTMLElement, p: PacketRecord, model: PacketM
   );
   if (a) {
     const src = a.source;
+    const body = a.kind === 'message' ? messageBody(a.xml) : null;
     root.append(
       h(
         'div',
@@ -66,6 +67,7 @@ export function renderDetails(root: HTMLElement, p: PacketRecord, model: PacketM
         field('direction', a.direction === 'out' ? 'out (on behalf of the sender)' : 'in (for the receiver)'),
         field('source', [src.kind, src.transport, src.jid, src.sessionId].filter(Boolean).join(' · ')),
         a.id ? field('id', a.id) : null,
+        body !== null ? field('body', h('span', { class: 'body-text' }, body)) : null,
         a.xmlns ? field('payload', `<${a.child ?? '?'} xmlns="${a.xmlns}">`) : null,
         field('arrived', `${clock(a.ts)} · ${a.bytes} bytes · seq ${a.seq}`),
         p.outcome ? field('total', duration(p.outcome.totalUs)) : null,

@@ -66,3 +66,11 @@ export function prettyXml(xml: string): string {
   write(doc.documentElement, 0, out);
   return out.join('\n');
 }
+
+/** The text of a message's <body/> (RFC 6121 §5.2.3), or null. */
+export function messageBody(xml: string): string | null {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  if (doc.getElementsByTagName('parsererror').length) return null;
+  for (const c of Array.from(doc.documentElement.children)) if (c.localName === 'body') return c.textContent ?? '';
+  return null;
+}

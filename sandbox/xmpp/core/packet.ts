@@ -2,7 +2,8 @@
 // should in fact be immutable and must not change once it got to the session manager").
 // Plugins never mutate a packet; they emit new elements (ctx.out / ctx.deliver).
 
-import { Element } from '@xmpp/xml';
+import { cloneElement } from '../xml/clone';
+import type { Element } from '@xmpp/xml';
 import type { StreamSession } from '../session';
 import { parseJid, type Jid } from '../jid';
 import type { Direction, PacketSource, StanzaKind } from '../../trace/events';
@@ -10,7 +11,7 @@ import type { Direction, PacketSource, StanzaKind } from '../../trace/events';
 export interface Packet {
   /** 'p' + counter, unique within a sandbox run; links trace events. */
   readonly id: string;
-  /** Frozen element tree (Object.freeze): clone() before building on it. */
+  /** Frozen element tree (Object.freeze): cloneElement() (sandbox/xmpp/xml/clone.ts) before building on it. */
   readonly element: Element;
   readonly kind: StanzaKind;
   /** The `type` attribute or the RFC default: 'normal' (message), 'available' (presence); iq has no default. */
@@ -97,7 +98,7 @@ export function firstChild(el: Element): Element | undefined {
 
 /** A shallow copy with changed attributes (children are cloned so the copy is independent). */
 export function copyWithAttrs(el: Element, attrs: Record<string, string | undefined>): Element {
-  const copy = el.clone();
+  const copy = cloneElement(el);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined) delete copy.attrs[k];
     else copy.attrs[k] = v;

@@ -9,7 +9,7 @@
 //       ? { block: true, reason: 'spam' } : false; },
 //   } satisfies Plugin;
 //
-// Rules: packets are frozen (never mutate p.element; clone() it or build a new element with
+// Rules: packets are frozen (never mutate p.element; copy it with cloneElement from sandbox/xmpp/xml/clone.ts or build a new element with
 // `xml()`), and plugins emit results through ctx.out (routed by `to`: a local user gets the
 // receiver's pass) or ctx.deliver (written to one session). Throwing is caught and traced.
 

@@ -2,6 +2,7 @@
 // (RFC 6120 §7), stanzas into the pipeline with `from` stamped (§8.1.2.1), session end with
 // presence cleanup and XEP-0198 §4/§5 re-routing of unacknowledged stanzas, components (XEP-0114).
 
+import { cloneElement } from '../xml/clone';
 import { randomBytes } from 'node:crypto';
 import { xml, type Element } from '@xmpp/xml';
 import type { Logger } from '../../log';
@@ -157,7 +158,7 @@ export class SessionManager implements SessionManagerPort {
       if (el.name !== 'message' || el.attrs.type === 'error' || el.attrs.type === 'groupchat' || el.attrs.type === 'headline') continue;
       const to = el.attrs.to;
       const src: PacketSource = { kind: 'server', jid: jid.full };
-      const copy = el.clone();
+      const copy = cloneElement(el);
       if (!to || to === jid.bare) {
         copy.attrs.to = jid.bare;
         this.enter(copy, 'in', null, src, null);

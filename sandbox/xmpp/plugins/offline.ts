@@ -5,6 +5,7 @@
 // process (presence): flush once per session on the first broadcast available presence with
 // priority ≥ 0, in order — unless the session used XEP-0013 (§2.2: no flood).
 
+import { cloneElement } from '../xml/clone';
 import { xml, type Element } from '@xmpp/xml';
 import parse from '@xmpp/xml/lib/parse.js';
 import type { Plugin, PluginContext } from '../core/plugin';
@@ -24,7 +25,7 @@ export function storable(el: Element, type: string): { ok: boolean; reason?: str
 
 /** The stanza as stored: a copy with a <delay/> stamp (kept if it already has one). */
 export function withDelay(el: Element, domain: string, stamp: string): Element {
-  const copy = el.clone();
+  const copy = cloneElement(el);
   if (!copy.getChild('delay', DELAY_NS)) copy.append(xml('delay', { xmlns: DELAY_NS, from: domain, stamp }, 'Offline Storage'));
   return copy;
 }

@@ -2,7 +2,7 @@
 // Pushes signal blocked clients, which are served after the command completes (blocking.ts).
 import type { Deque } from '../store/deque';
 import type { CommandContext, CommandSpec } from './types';
-import { cmd, E, intArg } from './types';
+import { cmd, E, intArg, toInt } from './types';
 
 type Side = 'left' | 'right';
 
@@ -35,9 +35,9 @@ function pop(where: Side) {
     if (argv.length > 3) return c.error(`ERR wrong number of arguments for '${argv[0]!.toLowerCase()}' command`);
     let count = -1;
     if (argv.length === 3) {
-      const n = intArg(ctx, argv[2]!);
-      if (n === null) return;
-      if (n < 0) return c.error(E.NOT_POSITIVE);
+      // Redis getPositiveLongFromObjectOrReply: one message for both cases.
+      const n = toInt(argv[2]!);
+      if (Number.isNaN(n) || n < 0) return c.error(E.NOT_POSITIVE);
       count = n;
     }
     const key = argv[1]!;

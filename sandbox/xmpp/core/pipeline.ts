@@ -4,7 +4,7 @@
 // (the receiver's pass, P1 → P2). Trace events (sandbox/trace/events.ts) are emitted only
 // while the bus is active, so the untraced path pays a branch per step.
 
-import type { Element } from '@xmpp/xml';
+import { xml, type Element } from '@xmpp/xml';
 import type { SandboxConfig } from '../../config';
 import type { Logger } from '../../log';
 import type { TraceBus } from '../../trace/bus';
@@ -62,6 +62,9 @@ class Ctx implements PluginContext {
     private readonly run: PacketRun,
     readonly pluginId: string,
   ) {}
+  get xml(): typeof xml {
+    return xml;
+  }
   get session(): StreamSession | null {
     return this.run.p.session;
   }

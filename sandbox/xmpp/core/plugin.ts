@@ -13,7 +13,7 @@
 // `xml()`), and plugins emit results through ctx.out (routed by `to`: a local user gets the
 // receiver's pass) or ctx.deliver (written to one session). Throwing is caught and traced.
 
-import type { Element } from '@xmpp/xml';
+import type { Element, xml } from '@xmpp/xml';
 import type { SandboxConfig } from '../../config';
 import type { Logger } from '../../log';
 import type { Jid } from '../jid';
@@ -44,6 +44,8 @@ export interface PluginContext {
   readonly router: RouterView;
   /** XEP-0160 offline storage. */
   readonly offline: OfflineStore;
+  /** The @xmpp/xml element builder, so plugin files need no imports: ctx.xml('query', { xmlns }, ...). */
+  readonly xml: typeof xml;
   /** Emit a new stanza, routed by its `to` (a local user gets the receiver's pass: Tigase P1 → P2). */
   out(stanza: Element): void;
   /** Write a stanza to one session (final delivery; the trace shows 'delivered'). */

@@ -38,7 +38,7 @@ test('a preprocess plugin blocks a stanza; the trace shows the blocked verdict, 
   assert.deepEqual(b.bodies(), [], 'the spam never arrived');
   const ev = t.trace.snapshot(since);
   const arrival = ev.find((e) => e.type === 'arrival' && e.id === 'spam1')!;
-  const mine = ofPacket(ev, arrival.packetId);
+  const mine = ofPacket(ev, arrival.packetId!);
   const pe = mine.find((e) => e.type === 'plugin' && e.plugin === 'no-spam');
   assert.ok(pe && pe.type === 'plugin');
   assert.equal(pe.verdict, 'blocked');

@@ -27,7 +27,7 @@ for (const f of ['dist/extension.js', 'dist/sandbox.js']) {
 
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 // --no-dependencies: everything is bundled into dist/, node_modules is not shipped.
-const r = spawnSync(nodeBin, [vsce, 'package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', out], {
+const r = spawnSync(nodeBin, [vsce, 'package', '--no-dependencies', '--out', out], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, PATH: `${join(nodeBin, '..')}:${process.env.PATH}` },

@@ -5,7 +5,7 @@
 // See /work/shared/design/vscode-testing.md for what was checked on these machines.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -93,6 +93,7 @@ const BASE_USER_SETTINGS = {
   'update.mode': 'none',
   'security.workspace.trust.enabled': false,
   'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 function codeServerArgs(userDataDir: string, extensionsDir: string): string[] {
@@ -267,6 +268,19 @@ export async function openViewContainer(page: Page, title: string): Promise<void
   if (expanded !== 'true') await item.click();
 }
 
+/** Drags the sidebar's edge so it is `width` px wide (screenshots with readable rows). */
+export async function setSidebarWidth(page: Page, width: number): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box) return;
+  const x = box.x + box.width + 1;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 5 });
+  await page.mouse.up();
+  await page.mouse.move(box.x + width + 300, y);
+}
+
 /** The visible rows of the tree views in the sidebar, as text. */
 export async function sidebarTreeRows(page: Page): Promise<string[]> {
   return page.locator('.part.sidebar .monaco-list-row').allInnerTexts();
@@ -279,13 +293,31 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** Builds the production bundles and packs the .vsix into test-results/; returns its path. */
+/**
+ * Builds the production bundles and packs the .vsix into test-results/; returns its path.
+ * Builds in a staging folder (sources symlinked), so the repository's dist/ that other tests
+ * are using is never rewritten under them.
+ */
 export function packageVsix(): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const out = join(RESULTS_DIR, 'xmpp-sandbox-test.vsix');
-  const build = spawnSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`esbuild --production failed:\n${build.stdout}\n${build.stderr}`);
-  const pack = spawnSync(process.execPath, ['scripts/package-vsix.mjs', '--out', out], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (pack.status !== 0) throw new Error(`packaging failed:\n${pack.stdout}\n${pack.stderr}`);
-  return out;
+  const stage = tempDir('xmpp-sandbox-vsix-');
+  try {
+    for (const name of ['sandbox', 'src', 'webview', 'templates', 'types', 'node_modules', '.tools']) {
+      if (existsSync(join(REPO_ROOT, name))) symlinkSync(join(REPO_ROOT, name), join(stage, name));
+    }
+    cpSync(join(REPO_ROOT, 'media'), join(stage, 'media'), { recursive: true });
+    for (const name of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'esbuild.mjs', 'tsconfig.json']) {
+      if (existsSync(join(REPO_ROOT, name))) copyFileSync(join(REPO_ROOT, name), join(stage, name));
+    }
+    mkdirSync(join(stage, 'scripts'));
+    copyFileSync(join(REPO_ROOT, 'scripts', 'package-vsix.mjs'), join(stage, 'scripts', 'package-vsix.mjs'));
+    const build = spawnSync(process.execPath, ['esbuild.mjs', '--production', '--only=sandbox,extension,webview'], { cwd: stage, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`esbuild --production failed:\n${build.stdout}\n${build.stderr}`);
+    const pack = spawnSync(process.execPath, ['scripts/package-vsix.mjs', '--out', out], { cwd: stage, encoding: 'utf8' });
+    if (pack.status !== 0) throw new Error(`packaging failed:\n${pack.stdout}\n${pack.stderr}`);
+    return out;
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
 }

@@ -1,0 +1,95 @@
+// End to end, as a person would: package the .vsix, install it into code-server, open VS Code
+// in Chromium, run "XMPP: Start Sandbox" from the command palette, read the endpoint from the
+// notification, connect a real @xmpp/client app, see its session in the XMPP Sandbox view,
+// stop the sandbox. Saves screenshots to test-results/ (and media/screenshot-explorer.png).
+
+import * as assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { client, xml, type Client } from '@xmpp/client';
+import {
+  missingTools,
+  openBrowser,
+  openViewContainer,
+  packageVsix,
+  REPO_ROOT,
+  runCommand,
+  screenshot,
+  setSidebarWidth,
+  sidebarTreeRows,
+  startCodeServer,
+  waitFor,
+  waitForNotification,
+  waitForWorkbench,
+  workbenchUrl,
+  type BrowserSession,
+  type CodeServer,
+} from './harness';
+
+const skip = missingTools();
+const DOMAIN = 'e2e.test';
+
+let cs: CodeServer | undefined;
+let browser: BrowserSession | undefined;
+let app: Client | undefined;
+
+before(async () => {
+  if (skip) return;
+  const vsix = process.env.XMPP_SANDBOX_VSIX || packageVsix();
+  cs = await startCodeServer({
+    vsix,
+    // Free ports: the machine may already run something on 5222.
+    workspaceSettings: { 'xmppSandbox.ports.c2s': 0, 'xmppSandbox.ports.websocket': 0, 'xmppSandbox.ports.component': 0, 'xmppSandbox.ports.queue': 0, 'xmppSandbox.domain': DOMAIN },
+  });
+  browser = await openBrowser();
+});
+
+after(async () => {
+  await app?.stop().catch(() => undefined);
+  await browser?.close();
+  await cs?.stop();
+});
+
+test('Start Sandbox from the palette, connect an app, see it in the explorer', { skip: skip ?? false, timeout: 180_000 }, async () => {
+  const page = browser!.page;
+  await page.goto(workbenchUrl(cs!));
+  await waitForWorkbench(page);
+
+  await runCommand(page, 'XMPP: Start Sandbox');
+  const note = await waitForNotification(page, /XMPP sandbox running: xmpp:\/\/127\.0\.0\.1:\d+/, 60_000);
+  const m = /XMPP sandbox running: (xmpp:\/\/127\.0\.0\.1:\d+) \(domain ([^)]+)\)/.exec(note);
+  assert.ok(m, `notification text: ${note}`);
+  const [, service, domain] = m;
+  assert.equal(domain, DOMAIN);
+  await waitFor('the status bar to show running', async () => /XMPP \d+/.test(await page.locator('.part.statusbar').innerText()));
+
+  app = client({ service, domain, username: 'alice', password: 'sandbox', resource: 'e2e' });
+  app.on('error', () => undefined);
+  await app.start();
+  await app.send(xml('presence', {}, xml('priority', {}, '3')));
+
+  await openViewContainer(page, 'XMPP Sandbox');
+  const rows = await waitFor(
+    'alice in the XMPP Sandbox view',
+    async () => {
+      const r = await sidebarTreeRows(page);
+      return r.some((t) => t.includes(`alice@${DOMAIN}`)) && r.some((t) => t.includes('e2e') && t.includes('priority 3')) ? r : undefined;
+    },
+    30_000,
+    250,
+  );
+  assert.ok(rows.some((t) => t.includes(service)), `endpoint row shows ${service}: ${rows.join(' | ')}`);
+  await setSidebarWidth(page, 520);
+  await page.waitForSelector('.notification-fade-in-done', { timeout: 5000 }).catch(() => undefined);
+  const shot = await screenshot(page, 'e2e-explorer.png');
+  copyFileSync(shot, join(REPO_ROOT, 'media', 'screenshot-explorer.png'));
+
+  await app.stop();
+  app = undefined;
+  await waitFor('alice gone from the view', async () => !(await sidebarTreeRows(page)).some((t) => t.includes(`alice@${DOMAIN}`)), 30_000, 250);
+
+  await runCommand(page, 'XMPP: Stop Sandbox');
+  await waitFor('the status bar to show stopped', async () => /XMPP: stopped/.test(await page.locator('.part.statusbar').innerText()), 30_000, 250);
+  await waitFor('the welcome view with its Start button', async () => (await page.locator('.part.sidebar .welcome-view-content').innerText().catch(() => '')).includes('Start Sandbox'), 15_000, 250);
+});

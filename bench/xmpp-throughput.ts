@@ -1,0 +1,207 @@
+// XMPP message throughput through the embedded server: N senders → 1 receiver over c2s TCP,
+// closed loop (each sender keeps WINDOW messages in flight), 64-byte bodies, p50/p99
+// latency, trace on vs off measured in the same run, with the ratio.
+//
+//   npx tsx bench/xmpp-throughput.ts [--senders 4] [--window 16] [--seconds 5]
+//
+// The load generator speaks the protocol over raw sockets (SASL PLAIN, bind, no XEP-0198):
+// @xmpp/client costs more CPU per stanza than the server does, and on a 2-core machine it
+// would measure itself. The server runs in a child process so the two do not share an
+// event loop.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+
+// ---- child: the server ----
+async function serve(): Promise<void> {
+  const trace = args[1] === 'on';
+  const { resolveConfig } = await import('../sandbox/config');
+  const { LogHub } = await import('../sandbox/log');
+  const { TraceBus } = await import('../sandbox/trace/bus');
+  const { createXmppServer } = await import('../sandbox/xmpp/server');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'xmpp-bench-'));
+  const config = resolveConfig({ dataDir, xmpp: { c2sPort: 0, wsPort: -1, componentPort: -1, smResumeTimeoutSec: 0 }, trace: { enabled: trace } });
+  const tb = new TraceBus({ capacity: config.trace.bufferSize, enabled: trace });
+  const server = createXmppServer({ config, trace: tb, log: new LogHub('error').logger() });
+  const ports = await server.start();
+  process.send!({ port: ports.c2sPort });
+  process.on('message', async (m: string) => {
+    if (m !== 'stop') return;
+    const cpu = process.cpuUsage();
+    process.send!({ stats: server.stats(), traceEvents: tb.lastSeq, cpuMs: (cpu.user + cpu.system) / 1000 });
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
+
+if (args[0] === '--serve') void serve();
+else void main();
+
+// ---- raw c2s client ----
+class RawClient {
+  private buf = '';
+  private waiters: { re: RegExp; resolve: (s: string) => void }[] = [];
+  onData: ((chunk: string) => void) | null = null;
+  private constructor(readonly sock: net.Socket) {
+    sock.setNoDelay(true);
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      if (this.onData) return this.onData(d);
+      this.buf += d;
+      for (let i = 0; i < this.waiters.length; i++) {
+        const w = this.waiters[i]!;
+        if (w.re.test(this.buf)) {
+          this.waiters.splice(i--, 1);
+          const b = this.buf;
+          this.buf = '';
+          w.resolve(b);
+        }
+      }
+    });
+  }
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      s.on('error', reject);
+    });
+  }
+  wait(re: RegExp): Promise<string> {
+    if (re.test(this.buf)) {
+      const b = this.buf;
+      this.buf = '';
+      return Promise.resolve(b);
+    }
+    return new Promise((resolve) => this.waiters.push({ re, resolve }));
+  }
+  write(s: string): void {
+    this.sock.write(s);
+  }
+  static async login(port: number, user: string, resource: string): Promise<RawClient> {
+    const c = await RawClient.connect(port);
+    const header = `<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
+    c.write(header);
+    const f = await c.wait(/<\/stream:features>/);
+    if (!/PLAIN/.test(f)) throw new Error('server does not offer PLAIN');
+    c.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${user}\0sandbox`).toString('base64')}</auth>`);
+    await c.wait(/<success/);
+    c.write(header);
+    await c.wait(/<\/stream:features>/);
+    c.write(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
+    await c.wait(/<\/iq>/);
+    c.write(`<presence/>`);
+    return c;
+  }
+}
+
+interface RunResult {
+  msgs: number;
+  seconds: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  serverCpuMs: number;
+  traceEvents: number;
+}
+
+function startServer(trace: boolean): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', trace ? 'on' : 'off'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+async function run(trace: boolean, senders: number, window: number, seconds: number): Promise<RunResult> {
+  const { child, port } = await startServer(trace);
+  const sink = await RawClient.login(port, 'sink', 'r');
+  await sink.wait(/<presence/); // own presence echo (presenceBroadcast 'own'): the session is live
+  const clients: RawClient[] = [];
+  for (let i = 0; i < senders; i++) clients.push(await RawClient.login(port, `sender${i}`, 'r'));
+  const pad = 'x'.repeat(64);
+  const sentAt = new Map<string, number>();
+  const seq = new Array(senders).fill(0);
+  let measuring = false;
+  let stopping = false;
+  let count = 0;
+  const lat: number[] = [];
+  const send = (i: number) => {
+    if (stopping) return;
+    const key = `${i}:${seq[i]++}`;
+    const body = (key + ':' + pad).slice(0, 64);
+    sentAt.set(body.slice(0, body.indexOf(':', key.indexOf(':') + 1)), performance.now());
+    clients[i]!.write(`<message to='sink@localhost/r' type='chat'><body>${body}</body></message>`);
+  };
+  let rest = '';
+  sink.onData = (chunk) => {
+    const s = rest + chunk;
+    let pos = 0;
+    for (;;) {
+      const b = s.indexOf('<body>', pos);
+      if (b < 0) break;
+      const e = s.indexOf('</body>', b);
+      if (e < 0) break;
+      const body = s.slice(b + 6, e);
+      pos = e + 7;
+      const c1 = body.indexOf(':');
+      const key = body.slice(0, body.indexOf(':', c1 + 1));
+      const t0 = sentAt.get(key);
+      if (t0 !== undefined) {
+        sentAt.delete(key);
+        if (measuring) {
+          count++;
+          lat.push(performance.now() - t0);
+        }
+        send(Number(body.slice(0, c1)));
+      }
+    }
+    rest = s.slice(pos);
+    // keep the tail only from the last unfinished tag
+    const lt = rest.lastIndexOf('<message');
+    rest = lt >= 0 ? rest.slice(lt) : '';
+  };
+  for (let i = 0; i < senders; i++) for (let w = 0; w < window; w++) send(i);
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  stopping = true;
+  await new Promise((r) => setTimeout(r, 200));
+  const stats = await new Promise<{ cpuMs: number; traceEvents: number }>((resolve) => {
+    child.once('message', (m: { cpuMs: number; traceEvents: number }) => resolve(m));
+    child.send('stop');
+  });
+  for (const c of [sink, ...clients]) c.sock.destroy();
+  await new Promise((r) => child.once('exit', r));
+  lat.sort((a, b) => a - b);
+  const q = (f: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * f))]! : NaN);
+  return { msgs: count, seconds: elapsed, rate: count / elapsed, p50: q(0.5), p99: q(0.99), serverCpuMs: stats.cpuMs, traceEvents: stats.traceEvents };
+}
+
+async function main(): Promise<void> {
+  const senders = arg('senders', 4);
+  const window = arg('window', 16);
+  const seconds = arg('seconds', 5);
+  console.log(`xmpp-throughput: ${senders} senders → 1 receiver, c2s TCP, raw-socket load generator (PLAIN, no XEP-0198), closed loop with ${window} in flight per sender, 64-byte bodies, ${seconds} s per run`);
+  const results: Record<string, RunResult> = {};
+  for (const mode of ['off', 'on'] as const) {
+    const r = await run(mode === 'on', senders, window, seconds);
+    results[mode] = r;
+    console.log(
+      `trace ${mode.padEnd(3)}: ${Math.round(r.rate).toString().padStart(6)} msg/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.msgs} msgs; trace events ${r.traceEvents})`,
+    );
+  }
+  const ratio = results.on!.rate / results.off!.rate;
+  console.log(`ratio trace on / off: ${ratio.toFixed(2)} (throughput), p50 ${(results.on!.p50 / results.off!.p50).toFixed(2)}x`);
+}

@@ -165,7 +165,20 @@ function select(id: string | null, reveal = true): void {
   saveState();
 }
 
+/** Time spent indexing trace batches (ms), for the scale test's report. */
+const stats = { ingestMs: 0, batches: 0 };
+
 function ingest(events: TraceEvent[]): void {
+  const t0 = performance.now();
+  try {
+    ingestBatch(events);
+  } finally {
+    stats.ingestMs += performance.now() - t0;
+    stats.batches++;
+  }
+}
+
+function ingestBatch(events: TraceEvent[]): void {
   const { added, updated, trimmed } = model.apply(events);
   if (trimmed) reindex();
   else {
@@ -260,4 +273,4 @@ renderSelected();
 vscode.postMessage({ type: 'ready' });
 
 // For tests and debugging: the model behind the list (read-only use).
-(window as unknown as { __inspector: unknown }).__inspector = { model, get visible() { return visible; }, list, get running() { return running; } };
+(window as unknown as { __inspector: unknown }).__inspector = { model, stats, get visible() { return visible; }, list, get running() { return running; } };

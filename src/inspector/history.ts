@@ -1,4 +1,4 @@
-// The host's bounded trace history: the newest HOST_HISTORY_MAX_EVENTS events, so a webview
+// The host's bounded trace history: at least the newest HOST_HISTORY_MAX_EVENTS events (at most 10% more), so a webview
 // that (re)loads — after a reload, or when a hidden panel is shown again — can be refilled
 // without retainContextWhenHidden. VS Code-free.
 
@@ -24,8 +24,9 @@ export class TraceHistory {
     if (fresh.length === 0) return fresh;
     this.lastSeqSeen = fresh[fresh.length - 1]!.seq;
     this.events.push(...fresh);
-    // Trim in steps (not per event) so a full history costs one copy per 10% of capacity.
-    if (this.events.length > this.capacity) this.events = this.events.slice(this.events.length - Math.floor(this.capacity * 0.9));
+    // Keep at least the newest `capacity` events; trim in steps (up to 10% over) so a full
+    // history costs one copy per capacity/10 events, not one per event.
+    if (this.events.length > this.capacity + Math.ceil(this.capacity / 10)) this.events = this.events.slice(this.events.length - this.capacity);
     return fresh;
   }
 

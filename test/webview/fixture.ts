@@ -6,9 +6,18 @@ import { TRACE_SCHEMA_VERSION, type Outcome, type PacketTraceEvent, type Stage, 
 
 export class TraceWriter {
   readonly events: TraceEvent[] = [];
-  private seq = 0;
+  private seq: number;
   private packet = 0;
-  ts = Date.UTC(2026, 10, 22, 16, 0, 0);
+  private readonly prefix: string;
+  ts: number;
+
+  /** `after` continues a trace: seq numbers and time go on from it; `prefix` keeps packet ids apart. */
+  constructor(opts: { after?: readonly TraceEvent[]; prefix?: string } = {}) {
+    const last = opts.after?.[opts.after.length - 1];
+    this.seq = last?.seq ?? 0;
+    this.ts = last ? last.ts + 1 : Date.UTC(2026, 10, 22, 16, 0, 0);
+    this.prefix = opts.prefix ?? 'p';
+  }
 
   private push(e: Record<string, unknown>): void {
     this.ts += 0.05;
@@ -36,7 +45,7 @@ export class TraceWriter {
     outcome: Outcome;
     outcomeExtra?: Record<string, unknown>;
   }): string {
-    const packetId = `p${++this.packet}`;
+    const packetId = `${this.prefix}${++this.packet}`;
     this.push({
       type: 'arrival',
       packetId,
@@ -71,7 +80,7 @@ export class TraceWriter {
 
   /** The id the next packet_ call will get. */
   nextId(offset = 1): string {
-    return `p${this.packet + offset}`;
+    return `${this.prefix}${this.packet + offset}`;
   }
 
   /** alice → bob chat: P1 (out, for alice) produces P2 (in, for bob), delivered. */

@@ -228,7 +228,10 @@ export async function openInspector(backend: ReplayBackend, opts: OpenOptions = 
   // Host → webview: in order, as VS Code delivers them.
   let chain = Promise.resolve();
   const post = (m: HostMessage): void => {
-    chain = chain.then(() => page.evaluate((msg) => (globalThis as unknown as { postMessage(m: unknown, target: string): void }).postMessage(msg, '*'), m as unknown)).catch(() => undefined);
+    // As a JSON string: Playwright's own argument serialization is slow for 5,000-event batches,
+    // VS Code's postMessage is not; parsing in the page keeps the harness out of the measurement.
+    const json = JSON.stringify(m);
+    chain = chain.then(() => page.evaluate((text) => (globalThis as unknown as { postMessage(m: unknown, target: string): void }).postMessage(JSON.parse(text), '*'), json)).catch(() => undefined);
   };
   result.controller = new InspectorController(backend, services, post);
   await page.exposeFunction('__toHost', (m: unknown) => result.controller.receive(m));

@@ -63,4 +63,227 @@ describe('stanza inspector webview', () => {
       assert.equal(bg, theme === 'dark' ? 'rgb(31, 31, 31)' : 'rgb(255, 255, 255)', 'the theme variables reach the page');
     });
   }
+
+  /** The ids the webview's model shows (in order). */
+  async function visibleIds(ip: InspectorPage): Promise<string[]> {
+    return ip.page.evaluate(() => (globalThis as any).__inspector.visible.map((p: { id: string }) => p.id));
+  }
+
+  async function setText(ip: InspectorPage, id: string, value: string): Promise<void> {
+    await ip.page.locator(`#${id} input`).fill(value);
+  }
+
+  async function setSelect(ip: InspectorPage, id: string, value: string): Promise<void> {
+    await ip.page.locator(`#${id}`).evaluate((el, v) => {
+      (el as any).value = v;
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    }, value);
+  }
+
+  /** Expected ids for a predicate over a packet's events, computed here independently of the webview. */
+  function expected(pred: (arrival: any, events: TraceEvent[]) => boolean): string[] {
+    const byPacket = new Map<string, TraceEvent[]>();
+    for (const e of scenario.events) if (e.type !== 'queue') (byPacket.get(e.packetId) ?? byPacket.set(e.packetId, []).get(e.packetId)!).push(e);
+    return [...byPacket].filter(([, evs]) => pred(evs.find((e) => e.type === 'arrival'), evs)).map(([id]) => id);
+  }
+
+  test('filters: JID (bare and full), kind, type, xmlns, outcome, plugin, free text', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const bare = (j?: string): string | undefined => j?.split('/')[0];
+    const alice = scenario.jids.alice;
+    const bob = scenario.jids.bob;
+    const cases: [string, () => Promise<void>, string[]][] = [
+      ['bare JID', () => setText(ip, 'filter-jid', bare(bob)!), expected((a) => bare(a?.from) === bare(bob) || bare(a?.to) === bare(bob))],
+      ['full JID', () => setText(ip, 'filter-jid', alice), expected((a) => a?.from === alice || a?.to === alice)],
+      ['kind', async () => { await setText(ip, 'filter-jid', ''); await setSelect(ip, 'filter-kind', 'iq'); }, expected((a) => a?.kind === 'iq')],
+      ['type', async () => { await setSelect(ip, 'filter-kind', ''); await setText(ip, 'filter-type', 'result'); }, expected((a) => a?.stanzaType === 'result')],
+      ['xmlns', async () => { await setText(ip, 'filter-type', ''); await setText(ip, 'filter-xmlns', 'urn:xmpp:ping'); }, expected((a) => a?.xmlns === 'urn:xmpp:ping')],
+      ['outcome', async () => { await setText(ip, 'filter-xmlns', ''); await setSelect(ip, 'filter-outcome', 'stored-offline'); }, expected((_a, evs) => evs.some((e) => e.type === 'outcome' && e.outcome === 'stored-offline'))],
+      ['plugin', async () => { await setSelect(ip, 'filter-outcome', ''); await setText(ip, 'filter-plugin', scenario.plugin); }, expected((_a, evs) => evs.some((e) => e.type === 'plugin' && e.plugin === scenario.plugin))],
+      ['free text', async () => { await setText(ip, 'filter-plugin', ''); await setText(ip, 'filter-text', 'Hello Bob'); }, expected((a) => !!a?.xml.includes('Hello Bob'))],
+    ];
+    for (const [name, apply, want] of cases) {
+      await apply();
+      assert.ok(want.length > 0, `${name}: the scenario has matching packets`);
+      await waitForStatus(ip.page, (s) => s.visible === want.length).catch(() => undefined);
+      assert.deepEqual(await visibleIds(ip), want, name);
+      assert.equal(await ip.page.locator('.rows .row').count(), want.length, `${name}: rows on screen`);
+    }
+    // Filters persist in the webview state (vscode.setState).
+    await ip.page.waitForFunction(() => (globalThis as any).__savedState?.filters?.text === 'Hello Bob');
+  });
+
+  test('the timeline of a c2s→c2s message: both packets, all four stages, links, XML', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    const { chat1, chat2 } = scenario.ids;
+    await page.locator(`.rows .row[data-packet="${chat1}"]`).click();
+    await page.locator('#details .packet-id', { hasText: chat1 }).waitFor();
+    const stages = page.locator('#details .timeline .stage[data-stage]:not([data-stage="outcome"])');
+    assert.deepEqual(await stages.evaluateAll((els) => els.map((e) => `${(e as any).dataset.stage}:${e.className}`)), [
+      'preprocess:stage done',
+      'process:stage done',
+      'postprocess:stage done',
+      'filter:stage done',
+    ]);
+    // Every plugin that saw it, with its verdict and µs.
+    const plugins = await page.locator('#details .plugin').evaluateAll((els) => els.map((e) => (e as any).innerText as string));
+    const pluginEvents = scenario.events.filter((e) => e.type === 'plugin' && e.packetId === chat1);
+    assert.equal(plugins.length, pluginEvents.length);
+    for (const text of plugins) assert.match(text, /(passed|produced|handled|blocked|dropped|error|queue-full)[\s\S]*\d+(\.\d+)? (µs|ms)/);
+    // P1 links to the P2 copy it produced; P2 links back to its parent; both XMLs shown.
+    assert.equal(await page.locator(`#details .xml-block[data-xml="${chat1}"] pre`).count(), 1);
+    assert.equal(await page.locator(`#details .xml-block[data-xml="${chat2}"] pre`).count(), 1, 'output packet XML');
+    await page.locator(`#details .links a.packet-link[data-packet="${chat2}"]`).click();
+    await page.locator('#details .packet-id', { hasText: chat2 }).waitFor();
+    assert.equal(await page.locator(`.rows .row[data-packet="${chat2}"]`).getAttribute('aria-selected'), 'true');
+    assert.equal(await page.locator(`#details .links a.packet-link[data-packet="${chat1}"]`).count(), 1, 'link to the parent');
+    assert.equal(await page.locator('#details .timeline .stage.done').count(), 4);
+    assert.match(await page.locator('#details .detail-header .outcome').innerText(), /delivered/);
+    // Copy goes through the host (vscode.env.clipboard there).
+    await page.locator(`#details [data-copy="${chat2}"]`).click();
+    await waitUntil(() => ip.copied.length === 1);
+    assert.match(ip.copied[0]!, /<message[\s\S]*<body>/);
+  });
+
+  test('an iq request links to its response (paired by id)', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    await page.locator(`.rows .row[data-packet="${scenario.ids.ping}"]`).click();
+    const link = page.locator(`#details .links a.packet-link[data-packet="${scenario.ids.pong}"]`);
+    await link.first().waitFor();
+    assert.match(await page.locator('#details .links').innerText(), /response/);
+  });
+
+  test('pause keeps new events aside; resume shows them all', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    const before = await status(page);
+    await page.locator('#btn-pause').click();
+    await waitForStatus(page, (s) => s.paused);
+    const w = new TraceWriter({ after: scenario.events, prefix: 'live' });
+    const [p1, p2] = w.chat(scenario.jids.alice, 'bob@localhost', 'while paused');
+    ip.backend.emitTrace(w.events);
+    await page.locator('#status', { hasText: `${w.events.length} new events waiting` }).waitFor();
+    assert.equal((await status(page)).packets, before.packets, 'nothing added while paused');
+    assert.equal(await page.locator(`.rows .row[data-packet="${p1}"]`).count(), 0);
+    await page.locator('#btn-pause').click();
+    const after = await waitForStatus(page, (s) => !s.paused && s.packets === before.packets + 2);
+    assert.equal(after.events, before.events + w.events.length);
+    await page.locator(`.rows .row[data-packet="${p2}"]`).waitFor();
+  });
+
+  test('export writes the visible events as JSON lines through the host', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    await setSelect(ip, 'filter-kind', 'message');
+    const want = expected((a) => a?.kind === 'message');
+    await waitForStatus(page, (s) => s.visible === want.length);
+    await page.locator('#btn-export').click();
+    await waitUntil(() => ip.saved.length === 1);
+    const lines = ip.saved[0]!.trimEnd().split('\n').map((l) => JSON.parse(l) as TraceEvent);
+    const wantEvents = scenario.events.filter((e) => e.type !== 'queue' && want.includes(e.packetId));
+    assert.deepEqual(lines, JSON.parse(JSON.stringify(wantEvents)), 'exactly the visible packets\u2019 events, in seq order, unchanged');
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('status').dataset.exported === '/tmp/fake-export.jsonl');
+  });
+
+  test('stanza text is never markup: XSS bodies show literally, nothing runs', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    const scripts = await page.locator('script').count();
+    for (const [i, id] of [scenario.ids.xss1!, scenario.ids.xss2!].entries()) {
+      await page.locator(`.rows .row[data-packet="${id}"]`).click();
+      await page.locator('#details .packet-id', { hasText: id }).waitFor();
+      assert.equal(await page.locator('#details .body-text').innerText(), XSS_BODIES[i], 'the body as the user sent it');
+      const xml = await page.locator(`#details .xml-block[data-xml="${id}"] pre`).innerText();
+      assert.ok(xml.includes(XSS_BODIES[i]!.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')), 'the XML source, escaped as on the wire');
+    }
+    await page.waitForTimeout(200);
+    assert.deepEqual(ip.dialogs, [], 'no alert fired');
+    assert.equal(await page.locator('img').count(), 0, 'no <img> element was created');
+    assert.equal(await page.locator('script').count(), scripts, 'no script element was added');
+    assert.deepEqual(ip.pageErrors, []);
+  });
+
+  test('composer: validates XML, sends through the host, selects the new stanza\u2019s trace', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page, backend } = ip;
+    const w = new TraceWriter({ after: scenario.events, prefix: 'inj' });
+    backend.onInject = (as) => {
+      const [req] = w.ping(as, scenario.domain, 'inspector-ping');
+      setTimeout(() => backend.emitTrace(w.events.splice(0)), 30);
+      return req;
+    };
+    await setSelect(ip, 'composer-session', scenario.jids.alice);
+    assert.equal(await page.locator('#composer-as').evaluate((el) => (el as any).value), scenario.jids.alice);
+    // Not XML: immediate feedback, Send disabled.
+    await page.locator('#composer-xml textarea').fill('<message to="bob@localhost"><body>oops</message>');
+    await page.locator('#composer-status.error').waitFor();
+    assert.equal(await page.locator('#composer-send').evaluate((el) => (el as any).disabled), true);
+    await page.locator('#composer-xml textarea').fill('<stream:features xmlns:stream="http://etherx.jabber.org/streams"/>');
+    assert.match(await page.locator('#composer-status').innerText(), /message\/>, <presence\/> or <iq\/>/);
+    // A template, then send.
+    await setSelect(ip, 'composer-template', 'ping');
+    assert.match(await page.locator('#composer-xml').evaluate((el) => (el as any).value), /urn:xmpp:ping/);
+    assert.equal(await page.locator('#composer-send').evaluate((el) => (el as any).disabled), false);
+    await page.locator('#composer-send').click();
+    await page.locator('#details .packet-id', { hasText: 'inj1' }).waitFor();
+    assert.equal(backend.injected.length, 1);
+    assert.equal(backend.injected[0]!.as, scenario.jids.alice);
+    assert.match(backend.injected[0]!.xml, /<ping xmlns="urn:xmpp:ping"\/>/);
+    assert.equal(await page.locator('#details .timeline .stage.done').count(), 4);
+    assert.match((await page.locator('#composer-history').textContent()) ?? '', /inj1/);
+    await page.waitForFunction(() => (globalThis as any).__savedState?.sent?.[0]?.packetId === 'inj1');
+  });
+
+  test('filters and selection survive a reload (webview state)', async (t) => {
+    const state = {
+      filters: { jid: '', kind: 'iq' as const, stanzaType: '', xmlns: '', outcome: '', plugin: '', text: '' },
+      selected: scenario.ids.ping!,
+      sent: [],
+      composer: { as: scenario.jids.bob, xml: '<presence/>', template: '' },
+    };
+    const ip = await open({ state });
+    t.after(() => ip.close());
+    const { page } = ip;
+    assert.deepEqual(await visibleIds(ip), expected((a) => a?.kind === 'iq'));
+    await page.locator('#details .packet-id', { hasText: scenario.ids.ping! }).waitFor();
+    assert.equal(await page.locator('#filter-kind').evaluate((el) => (el as any).value), 'iq');
+    assert.equal(await page.locator('#composer-as').evaluate((el) => (el as any).value), scenario.jids.bob);
+  });
+
+  test('100,000 events: every packet indexed, rows virtualized, the last one reachable', async (t) => {
+    const bulk = bulkTrace(100_000);
+    const started = Date.now();
+    const ip = await open({}, bulk.events);
+    t.after(() => ip.close());
+    const { page } = ip;
+    const loadMs = Date.now() - started;
+    const s = await status(page);
+    assert.equal(s.events, bulk.events.length);
+    assert.equal(s.packets, bulk.packets, 'no packet dropped');
+    const rows = await page.locator('.rows .row').count();
+    assert.ok(rows < 100, `only the visible rows are in the DOM (${rows})`);
+    await page.locator('#packets').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.locator(`.rows .row[data-packet="${bulk.lastId}"]`).waitFor();
+    await page.locator('#packets').evaluate((el) => (el.scrollTop = 0));
+    await page.locator('.rows .row[data-packet="p1"]').waitFor();
+    const stats = await page.evaluate(() => (globalThis as any).__inspector.stats as { ingestMs: number; batches: number });
+    t.diagnostic(`${bulk.events.length} events, ${bulk.packets} packets: shown ${loadMs} ms after opening the page; indexing in the webview took ${stats.ingestMs.toFixed(0)} ms over ${stats.batches} batches`);
+  });
 });
+
+async function waitUntil(pred: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition never held');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

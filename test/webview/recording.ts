@@ -11,6 +11,10 @@ export interface Scenario {
   ids: Record<string, string>;
   sessions: SessionInfo[];
   domain: string;
+  /** Full JIDs of the two chatting clients. */
+  jids: { alice: string; bob: string };
+  /** A plugin that saw several packets (for the plugin filter). */
+  plugin: string;
   recorded: boolean;
 }
 
@@ -20,5 +24,5 @@ export async function loadScenario(): Promise<Scenario> {
     { bareJid: 'alice@localhost', resources: [{ sessionId: 's1', fullJid: 'alice@localhost/laptop', resource: 'laptop', transport: 'tcp', available: true, priority: 1, sm: 'off', connectedAt: 0 }] },
     { bareJid: 'bob@localhost', resources: [{ sessionId: 's2', fullJid: 'bob@localhost/phone', resource: 'phone', transport: 'websocket', available: true, priority: 1, sm: 'off', connectedAt: 0 }] },
   ];
-  return { events, ids, sessions, domain: 'localhost', recorded: false };
+  return { events, ids, sessions, domain: 'localhost', jids: { alice: 'alice@localhost/laptop', bob: 'bob@localhost/phone' }, plugin: 'carbons', recorded: false };
 }

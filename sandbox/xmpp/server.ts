@@ -10,16 +10,11 @@ import { ControlError, type ComponentInfo, type OfflineUserInfo, type PluginInfo
 import type { Logger } from '../log';
 import type { TraceBus } from '../trace/bus';
 import { ConfigAccountStore } from './auth/accounts';
+import { createSessionManagerCore } from './core/index';
 import { loadPluginDir } from './core/loader';
-import { DiskOfflineStore } from './core/offline-store';
 import { isStanzaKind } from './core/packet';
-import { Pipeline } from './core/pipeline';
 import type { Plugin } from './core/plugin';
-import { PluginRegistry } from './core/registry';
-import { Router } from './core/router';
-import { SessionManager } from './core/session-manager';
 import { parseJid, type Jid } from './jid';
-import { builtinPlugins } from './plugins/index';
 import type { StreamErrorCondition } from './session';
 import { createStreamListeners } from './stream/listeners';
 
@@ -68,20 +63,7 @@ export function createXmppServer(opts: { config: SandboxConfig; trace: TraceBus;
     pendingEvents.add(name);
   };
 
-  const router = new Router(() => Object.keys(config.xmpp.components));
-  const registry = new PluginRegistry(() => changed('plugins-changed'));
-  const offline = new DiskOfflineStore(config.dataDir, config.xmpp.offlineQuota, log.child('offline'), () => changed('offline-changed'));
-  const pipeline = new Pipeline({ config, trace, log: log.child('sm'), router, offline, registry });
-  const sm = new SessionManager({
-    domain,
-    router,
-    pipeline,
-    registry,
-    offline,
-    log: log.child('sm'),
-    changed: (what) => changed(what === 'sessions' ? 'sessions-changed' : 'components-changed'),
-  });
-  for (const p of builtinPlugins(() => registry.plugins().map((r) => r.plugin))) registry.add(p, 'builtin');
+  const { router, registry, offline, pipeline, sm } = createSessionManagerCore({ config, trace, log, changed });
 
   let listeners: ReturnType<typeof createStreamListeners> | null = null;
 

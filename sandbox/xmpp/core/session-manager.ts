@@ -113,7 +113,10 @@ export class SessionManager implements SessionManagerPort {
       return null;
     }
     // RFC 6121 §8.1.1.1 (protocol notes §3.1): a message without `to` is for the sender's bare JID.
-    if (!to && stanza.name === 'message' && from && from.local) to = toBare(from);
+    if (!to && stanza.name === 'message' && from && from.local) {
+      to = toBare(from);
+      stanza.attrs.to = to.bare; // explicit, so copies made for the receiver's pass keep it
+    }
     const p = makePacket({ element: stanza, direction, source, session, from, to });
     void this.d.pipeline.run(p);
     return p.id;

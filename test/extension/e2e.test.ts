@@ -89,6 +89,14 @@ test('Start Sandbox from the palette, connect an app, see it in the explorer', {
   app = undefined;
   await waitFor('alice gone from the view', async () => !(await sidebarTreeRows(page)).some((t) => t.includes(`alice@${DOMAIN}`)), 30_000, 250);
 
+  // The status bar item opens the actions quick pick.
+  await page.locator('.part.statusbar .statusbar-item', { hasText: /XMPP \d+/ }).first().click();
+  const picks = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await picks.first().waitFor({ state: 'visible', timeout: 10_000 });
+  const actions = await picks.allInnerTexts();
+  assert.ok(actions.some((t) => t.includes('Stop Sandbox')) && actions.some((t) => t.includes('Copy Connection Settings')), actions.join(' | '));
+  await page.keyboard.press('Escape');
+
   await runCommand(page, 'XMPP: Stop Sandbox');
   await waitFor('the status bar to show stopped', async () => /XMPP: stopped/.test(await page.locator('.part.statusbar').innerText()), 30_000, 250);
   await waitFor('the welcome view with its Start button', async () => (await page.locator('.part.sidebar .welcome-view-content').innerText().catch(() => '')).includes('Start Sandbox'), 15_000, 250);

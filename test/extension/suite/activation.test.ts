@@ -26,6 +26,21 @@ export function activationTests(): void {
       }
     });
 
+    it('every command the walkthrough and the welcome view link to exists', async () => {
+      const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+      const c = ext.packageJSON.contributes;
+      const texts: string[] = [
+        ...(c.walkthroughs as { steps: { description: string }[] }[]).flatMap((w) => w.steps.map((s) => s.description)),
+        ...(c.viewsWelcome as { contents: string }[]).map((v) => v.contents),
+      ];
+      const linked = texts.flatMap((t) => [...t.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]!));
+      assert.ok(linked.includes('xmppSandbox.start') && linked.includes('xmppSandbox.openInspector'));
+      const registered = new Set(await vscode.commands.getCommands(true));
+      assert.deepEqual(linked.filter((id) => !registered.has(id)), []);
+      const steps = (c.walkthroughs as { steps: { id: string }[] }[])[0]!.steps.map((s) => s.id);
+      assert.deepEqual(steps, ['start', 'inspector', 'firstStanza', 'worker']);
+    });
+
     it('shows the stopped state in the status bar and an empty tree (the welcome view)', async () => {
       const a = await api();
       assert.match(a.statusBar.item.text, /XMPP: stopped/);

@@ -24,6 +24,7 @@ export function lifecycleTests(): void {
         'ports.component': 0,
         'ports.queue': 0,
         domain: DOMAIN,
+        accounts: { carol: 'wonderland' },
         dataDirectory: mkdtempSync(join(tmpdir(), 'xmpp-sandbox-suite-')),
         logLevel: 'debug',
       });
@@ -33,6 +34,7 @@ export function lifecycleTests(): void {
     after(async () => {
       for (const c of clients) await c.stop().catch(() => undefined);
       await vscode.commands.executeCommand('xmppSandbox.stop');
+      await setSettings({ accounts: undefined });
     });
 
     it('Start Sandbox runs it in a child process with the settings', async () => {
@@ -100,6 +102,20 @@ export function lifecycleTests(): void {
       assert.match(node.description!, /^1 message/);
       await vscode.commands.executeCommand('xmppSandbox.resetData', { skipConfirmation: true });
       await waitFor('offline store empty', () => !findNode(a.tree.nodes, (n) => n.id === `offline/bob@${DOMAIN}`));
+    });
+
+    it('declared accounts use their own password (xmppSandbox.accounts)', async () => {
+      const carol = client({ service: `xmpp://127.0.0.1:${c2sPort}`, domain: DOMAIN, username: 'carol', password: 'wonderland', resource: 'r' });
+      carol.on('error', () => undefined);
+      clients.push(carol);
+      const jid = await carol.start();
+      assert.equal(jid.toString(), `carol@${DOMAIN}/r`);
+      await carol.stop();
+      const wrong = client({ service: `xmpp://127.0.0.1:${c2sPort}`, domain: DOMAIN, username: 'carol', password: 'sandbox', resource: 'r' });
+      wrong.on('error', () => undefined);
+      clients.push(wrong);
+      await assert.rejects(wrong.start(), /not-authorized/);
+      await wrong.stop().catch(() => undefined);
     });
 
     it('Restart Sandbox replaces the child process', async () => {

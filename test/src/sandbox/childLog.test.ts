@@ -1,0 +1,38 @@
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type * as vscode from 'vscode';
+import { LineSplitter, LogTail, writeChildLine } from '../../../src/sandbox/childLog';
+
+test('lines split across chunks come out whole', () => {
+  const lines: string[] = [];
+  const s = new LineSplitter((l) => lines.push(l));
+  s.push('first li');
+  s.push('ne\r\nsecond\n\nthi');
+  assert.deepEqual(lines, ['first line', 'second']);
+  s.flush();
+  assert.deepEqual(lines, ['first line', 'second', 'thi']);
+});
+
+test('the tail keeps the last N lines', () => {
+  const t = new LogTail(3);
+  for (let i = 1; i <= 5; i++) t.push(`l${i}`);
+  assert.deepEqual(t.last(50), ['l3', 'l4', 'l5']);
+  assert.deepEqual(t.last(1), ['l5']);
+  t.clear();
+  assert.deepEqual(t.last(5), []);
+});
+
+test("the child's level is kept and its timestamp dropped", () => {
+  const got: string[] = [];
+  const channel = {
+    error: (m: string) => got.push(`error:${m}`),
+    warn: (m: string) => got.push(`warn:${m}`),
+    info: (m: string) => got.push(`info:${m}`),
+    debug: (m: string) => got.push(`debug:${m}`),
+  } as unknown as vscode.LogOutputChannel;
+  writeChildLine(channel, '2026-11-22T16:11:54.355Z info  [queue] listening');
+  writeChildLine(channel, '2026-11-22T16:11:54.355Z error boom');
+  writeChildLine(channel, '2026-11-22T16:11:54.355Z debug x');
+  writeChildLine(channel, 'a plain line');
+  assert.deepEqual(got, ['info:[queue] listening', 'error:boom', 'debug:x', 'info:a plain line']);
+});

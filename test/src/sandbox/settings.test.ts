@@ -1,0 +1,88 @@
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type * as vscode from 'vscode';
+import { resolveConfig } from '../../../sandbox/config';
+import { buildOverrides, SETTING_FOR_CONFIG_PATH, withPassword } from '../../../src/sandbox/settings';
+
+/** A WorkspaceConfiguration over plain values: what VS Code hands the extension. */
+function config(values: Record<string, unknown>): vscode.WorkspaceConfiguration {
+  return {
+    get: <T>(key: string, def?: T) => (key in values ? values[key] : def) as T,
+    has: (key: string) => key in values,
+    inspect: () => undefined,
+    update: async () => undefined,
+  } as unknown as vscode.WorkspaceConfiguration;
+}
+
+const base = { globalStoragePath: '/tmp/global-storage', componentSecret: 'gen-secret-123456' };
+
+test('defaults give the documented ports, domain and data directory, and a valid sandbox config', () => {
+  const o = buildOverrides({ ...base, config: config({}) });
+  const c = resolveConfig(o);
+  assert.equal(c.xmpp.c2sPort, 5222);
+  assert.equal(c.xmpp.wsPort, 5280);
+  assert.equal(c.xmpp.componentPort, 5347);
+  assert.equal(c.queue.port, 6380);
+  assert.equal(c.xmpp.domain, 'localhost');
+  assert.equal(c.xmpp.password, 'sandbox');
+  assert.equal(c.dataDir, '/tmp/global-storage');
+  assert.equal(c.host, '127.0.0.1');
+});
+
+test('every setting reaches the sandbox config', () => {
+  const o = buildOverrides({
+    ...base,
+    workspaceFolder: '/work/ws',
+    config: config({
+      'ports.c2s': 15222,
+      'ports.websocket': -1,
+      'ports.component': 0,
+      'ports.queue': 16380,
+      domain: 'example.test',
+      password: 'pw',
+      accounts: { alice: 'wonderland' },
+      dataDirectory: '.data',
+      'trace.bufferSize': 1234,
+      tieBreak: 'round-robin',
+      pluginFolder: 'plugins',
+      logLevel: 'debug',
+    }),
+  });
+  const c = resolveConfig(o);
+  assert.equal(c.xmpp.c2sPort, 15222);
+  assert.equal(c.xmpp.wsPort, -1);
+  assert.equal(c.xmpp.componentPort, 0);
+  assert.equal(c.queue.port, 16380);
+  assert.equal(c.xmpp.domain, 'example.test');
+  assert.equal(c.xmpp.password, 'pw');
+  assert.deepEqual(c.xmpp.accounts, { alice: 'wonderland' });
+  assert.equal(c.dataDir, '/work/ws/.data');
+  assert.equal(c.trace.bufferSize, 1234);
+  assert.equal(c.xmpp.tieBreak, 'round-robin');
+  assert.equal(c.xmpp.pluginDir, '/work/ws/plugins');
+  assert.equal(c.logLevel, 'debug');
+});
+
+test('the generated component secret replaces the default one for the bridge and the components', () => {
+  const c = resolveConfig(buildOverrides({ ...base, config: config({ domain: 'example.test' }) }));
+  assert.deepEqual(c.xmpp.components, { 'bridge.example.test': 'gen-secret-123456', 'component.example.test': 'gen-secret-123456' });
+  assert.equal(c.bridge.domain, 'bridge.example.test');
+  assert.equal(c.bridge.secret, 'gen-secret-123456');
+});
+
+test("the external queue's password (from the secret store) goes into its URL, not into settings", () => {
+  const o = buildOverrides({ ...base, externalQueuePassword: 'p@ss', config: config({ 'bridge.redisUrl': 'redis://127.0.0.1:6379' }) });
+  assert.equal(o.bridge?.redisUrl, 'redis://:p%40ss@127.0.0.1:6379');
+  assert.equal(withPassword('redis://:own@h:1', 'other'), 'redis://:own@h:1');
+  assert.equal(withPassword('', 'x'), '');
+});
+
+test('every port config path the child can name maps to a contributed setting', async () => {
+  const pkg = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync('package.json', 'utf8')));
+  const props = Object.keys(pkg.contributes.configuration.properties);
+  for (const path of ['xmpp.c2sPort', 'xmpp.wsPort', 'xmpp.componentPort', 'queue.port']) {
+    const setting = SETTING_FOR_CONFIG_PATH[path];
+    assert.ok(setting && props.includes(setting), `${path} → ${setting}`);
+  }
+  for (const s of Object.values(SETTING_FOR_CONFIG_PATH)) assert.ok(props.includes(s), `${s} is contributed`);
+});

@@ -5,6 +5,7 @@
 import type { SessionInfo } from '../../sandbox/control/api';
 import type { TraceEvent } from '../../sandbox/trace/events';
 import { scenarioTrace } from './fixture';
+import { recordScenario } from './real-sandbox';
 
 export interface Scenario {
   events: TraceEvent[];
@@ -18,7 +19,24 @@ export interface Scenario {
   recorded: boolean;
 }
 
+/** The most frequent plugin in a trace (the plugin filter test uses it). */
+function commonPlugin(events: TraceEvent[]): string {
+  const counts = new Map<string, number>();
+  for (const e of events) if (e.type === 'plugin') counts.set(e.plugin, (counts.get(e.plugin) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+}
+
+/**
+ * The real recording, unless INSPECTOR_FIXTURE=1 asks for the hand-written trace. When the
+ * sandbox cannot start, the error is thrown: a fixture must not hide a broken recording.
+ */
 export async function loadScenario(): Promise<Scenario> {
+  if (process.env.INSPECTOR_FIXTURE === '1') return fixtureScenario();
+  const r = await recordScenario();
+  return { ...r, plugin: commonPlugin(r.events), recorded: true };
+}
+
+export function fixtureScenario(): Scenario {
   const { events, ids } = scenarioTrace();
   const sessions: SessionInfo[] = [
     { bareJid: 'alice@localhost', resources: [{ sessionId: 's1', fullJid: 'alice@localhost/laptop', resource: 'laptop', transport: 'tcp', available: true, priority: 1, sm: 'off', connectedAt: 0 }] },

@@ -81,6 +81,8 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
   private run: Run | null = null;
   private nextId = 1;
   private readonly listeners = new Map<ControlEventListener, { trace: boolean }>();
+  /** See trace batches only while someone else subscribed with trace: true (costs the child nothing). */
+  private readonly passiveTrace = new Set<(events: Extract<ControlEvent, { type: 'trace' }>) => void>();
   private readonly tail = new LogTail(50);
   private stopping: Promise<void> | null = null;
 
@@ -324,6 +326,17 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
     };
   }
 
+  /** Whether the child currently pushes trace batches (some listener asked for them). */
+  get traceSubscribed(): boolean {
+    return [...this.listeners.values()].some((o) => o.trace);
+  }
+
+  /** Receives the trace batches that flow anyway; never turns tracing over IPC on by itself. */
+  onPassiveTrace(listener: (event: Extract<ControlEvent, { type: 'trace' }>) => void): () => void {
+    this.passiveTrace.add(listener);
+    return () => this.passiveTrace.delete(listener);
+  }
+
   private sendSubscription(): void {
     const run = this.run;
     if (!run || !run.child.connected || this.stateValue !== 'running') return;
@@ -338,6 +351,7 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
 
   private dispatch(event: ControlEvent): void {
     if (event.type === 'state') this.status = event.status;
+    if (event.type === 'trace') for (const l of this.passiveTrace) l(event);
     for (const [listener, o] of this.listeners) {
       if (event.type === 'trace' && !o.trace) continue;
       try {
@@ -356,6 +370,7 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
       setTimeout(() => run.child.kill('SIGKILL'), this.opts.stopGraceMs ?? 3000).unref();
     }
     this.listeners.clear();
+    this.passiveTrace.clear();
     this.stateEmitter.dispose();
     this.runningEmitter.dispose();
     this.crashEmitter.dispose();

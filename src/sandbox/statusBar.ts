@@ -1,6 +1,8 @@
 // The status bar item: stopped / starting / running with its ports and a live stanza rate.
-// The rate comes from the trace batches the sandbox pushes (arrivals of new stanzas), not
-// from polling; click → a quick pick of actions.
+// The rate comes from the trace batches the sandbox pushes (arrivals of new stanzas) while
+// they flow anyway (the inspector subscribed to them); otherwise from one cheap 'status' call
+// every 2 s (the stanzasIn counter), so the status bar never turns trace-over-IPC on by
+// itself (that would cost the sandbox under load). Click → a quick pick of actions.
 
 import * as vscode from 'vscode';
 import type { ControlEvent } from '../../sandbox/control/api';
@@ -37,6 +39,10 @@ export class SandboxStatusBar implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** Last stanzasIn sample from 'status' (when no trace batches flow). */
+  private sample: { at: number; stanzasIn: number } | undefined;
+  private polledRate = 0;
+  private polling = false;
 
   constructor(private readonly sandbox: SandboxProcess) {
     this.item = vscode.window.createStatusBarItem('xmppSandbox.status', vscode.StatusBarAlignment.Left, 50);
@@ -49,21 +55,47 @@ export class SandboxStatusBar implements vscode.Disposable {
 
   private onState(): void {
     if (this.sandbox.running) {
-      // Trace batches only flow while someone subscribes with trace: true.
-      this.unsubscribe ??= this.sandbox.onEvent((e) => this.onEvent(e), { trace: true });
-      // Redraw the rate once a second (a timer, no IPC); it only lives while running.
-      this.timer ??= setInterval(() => this.render(), 1000);
+      this.unsubscribe ??= this.sandbox.onPassiveTrace((e) => this.onTrace(e));
+      // Lives only while running.
+      this.timer ??= setInterval(() => void this.tick(), 2000);
     } else {
       this.unsubscribe?.();
       this.unsubscribe = undefined;
       if (this.timer) clearInterval(this.timer);
       this.timer = undefined;
       this.meter.reset();
+      this.sample = undefined;
+      this.polledRate = 0;
     }
     this.render();
   }
 
-  private onEvent(e: ControlEvent): void {
+  /** Every 2 s while running: sample the counter when no trace flows, then redraw. */
+  private async tick(): Promise<void> {
+    if (!this.sandbox.traceSubscribed && !this.polling) {
+      this.polling = true;
+      try {
+        const st = await this.sandbox.call('status', {});
+        const now = Date.now();
+        if (this.sample && now > this.sample.at) this.polledRate = Math.max(0, ((st.stanzasIn - this.sample.stanzasIn) * 1000) / (now - this.sample.at));
+        this.sample = { at: now, stanzasIn: st.stanzasIn };
+      } catch {
+        // stopped meanwhile
+      } finally {
+        this.polling = false;
+      }
+    } else if (this.sandbox.traceSubscribed) {
+      this.sample = undefined;
+    }
+    this.render();
+  }
+
+  /** Stanzas per second, from trace batches when they flow, else from the sampled counter. */
+  get rate(): number {
+    return this.sandbox.traceSubscribed ? this.meter.rate() : this.polledRate;
+  }
+
+  private onTrace(e: ControlEvent): void {
     if (e.type !== 'trace') return;
     // One arrival per stanza that entered the sandbox (copies made by plugins have a parent).
     let n = 0;
@@ -96,7 +128,7 @@ export class SandboxStatusBar implements vscode.Disposable {
       case 'running': {
         const e = sb.status?.endpoints;
         const ports = e ? [portOf(e.c2s), portOf(e.websocket), portOf(e.queue)].filter(Boolean).join('/') : '';
-        const rate = this.meter.rate();
+        const rate = this.rate;
         item.text = `$(radio-tower) XMPP ${ports} · ${rate < 10 ? rate.toFixed(1) : Math.round(rate)}/s`;
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown(`**XMPP Sandbox** running (pid ${sb.pid ?? '?'})\n\n`);
@@ -106,7 +138,7 @@ export class SandboxStatusBar implements vscode.Disposable {
           if (e.component) md.appendMarkdown(`- components: \`${e.component}\`\n`);
           if (e.queue) md.appendMarkdown(`- queue: \`${e.queue}\`\n`);
         }
-        md.appendMarkdown(`\n${rate.toFixed(1)} stanzas/s (last 5 s). Click for actions.`);
+        md.appendMarkdown(`\n${rate.toFixed(1)} stanzas/s. Click for actions.`);
         item.tooltip = md;
         break;
       }

@@ -95,6 +95,39 @@ export function lifecycleTests(): void {
       await waitFor('alice gone from the tree', () => !findNode(a.tree.nodes, (n) => n.id === `session/alice@${DOMAIN}`));
     });
 
+    it('the status bar shows a stanza rate: from status samples, or from trace batches while they flow', async () => {
+      const a = await api();
+      const dave = client({ service: `xmpp://127.0.0.1:${c2sPort}`, domain: DOMAIN, username: 'dave', password: 'sandbox', resource: 'rate' });
+      dave.on('error', () => undefined);
+      clients.push(dave);
+      await dave.start();
+      const burst = async () => {
+        for (let i = 0; i < 30; i++) await dave.send(xml('message', { to: `dave@${DOMAIN}/rate`, type: 'chat' }, xml('body', {}, `m${i}`)));
+      };
+      // No trace subscriber: the status bar samples the counter and does not turn tracing on.
+      assert.equal(a.sandbox.traceSubscribed, false);
+      await burst();
+      await waitFor('a polled rate above 0', async () => {
+        if (a.statusBar.rate > 0) return true;
+        await burst();
+        return false;
+      }, 20_000);
+      assert.match(a.statusBar.item.text, /· [\d.]+\/s$/);
+      assert.equal(a.sandbox.traceSubscribed, false);
+      // With a trace subscriber (as the inspector), the batches feed the rate.
+      const off = a.sandbox.onEvent(() => undefined, { trace: true });
+      try {
+        assert.equal(a.sandbox.traceSubscribed, true);
+        await waitFor('a rate from trace batches', async () => {
+          await burst();
+          return a.statusBar.rate > 0;
+        }, 20_000);
+      } finally {
+        off();
+      }
+      await dave.stop();
+    });
+
     it('a test message to an offline user lands in the offline store; Reset Sandbox Data empties it', async () => {
       const a = await api();
       await vscode.commands.executeCommand('xmppSandbox.sendTestMessage', { to: `bob@${DOMAIN}`, body: 'hello from the suite' });

@@ -4,7 +4,6 @@
 
 import { EventEmitter } from 'node:events';
 import type { Element } from '@xmpp/xml';
-import parse from '@xmpp/xml/lib/parse.js';
 import type { SandboxConfig } from '../config';
 import { ControlError, type ComponentInfo, type OfflineUserInfo, type PluginInfo, type SessionInfo } from '../control/api';
 import type { Logger } from '../log';
@@ -13,6 +12,7 @@ import { ConfigAccountStore } from './auth/accounts';
 import { createSessionManagerCore } from './core/index';
 import { loadPluginDir } from './core/loader';
 import { isStanzaKind } from './core/packet';
+import { parseStanza } from './core/parse-stanza';
 import type { Plugin } from './core/plugin';
 import { parseJid, type Jid } from './jid';
 import type { StreamErrorCondition } from './session';
@@ -159,7 +159,7 @@ export function createXmppServer(opts: { config: SandboxConfig; trace: TraceBus;
       }
       let el: Element;
       try {
-        el = parse(xmlText);
+        el = parseStanza(xmlText, config.xmpp.maxStanzaBytes);
       } catch (err) {
         throw new ControlError('xml-invalid', `the stanza is not well-formed XML: ${(err as Error).message}`);
       }

@@ -1,0 +1,181 @@
+// AOF persistence of the embedded queue: replay on start, group commit with appendfsync
+// always (kill -9 of a child process loses nothing that was acknowledged), truncated tails,
+// rewrite (BGREWRITEAOF and automatic), blocking pops logged as non-blocking ones.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import Redis from 'ioredis';
+import { blockedClients, RawClient, startEmbedded, tmpDir, until } from './helpers';
+
+const aofPath = (dir: string) => path.join(dir, 'queue', 'appendonly.aof');
+
+describe('queue persistence (AOF)', () => {
+  it('everysec: a clean stop and restart keeps lists, strings, expiries and other databases', async () => {
+    const dir = tmpDir();
+    let q = await startEmbedded({ dataDir: dir, appendfsync: 'everysec' });
+    const c = new Redis({ port: q.port, lazyConnect: true });
+    await c.connect();
+    await c.rpush('jobs', 'a', 'b', 'c', 'd');
+    await c.lpop('jobs');
+    await c.lmove('jobs', 'jobs:processing', 'RIGHT', 'LEFT');
+    await c.set('counter', '41');
+    await c.incr('counter');
+    await c.set('temp', 'x', 'EX', 1000);
+    await c.select(3);
+    await c.rpush('db3list', 'z');
+    await c.select(0);
+    await c.rpush('binary', Buffer.from([0, 255, 13, 10, 200]));
+    c.disconnect();
+    await q.stop();
+    q = await startEmbedded({ dataDir: dir, appendfsync: 'everysec' });
+    const d = new Redis({ port: q.port, lazyConnect: true });
+    await d.connect();
+    try {
+      assert.deepEqual(await d.lrange('jobs', 0, -1), ['b', 'c']);
+      assert.deepEqual(await d.lrange('jobs:processing', 0, -1), ['d']);
+      assert.equal(await d.get('counter'), '42');
+      const ttl = await d.ttl('temp');
+      assert.ok(ttl > 990 && ttl <= 1000, `ttl ${ttl}`);
+      assert.deepEqual(await d.lrangeBuffer('binary', 0, -1), [Buffer.from([0, 255, 13, 10, 200])]);
+      await d.select(3);
+      assert.deepEqual(await d.lrange('db3list', 0, -1), ['z']);
+    } finally {
+      d.disconnect();
+      await q.stop();
+    }
+  });
+
+  it('always: every acknowledged push survives kill -9 of the queue process', async () => {
+    const dir = tmpDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'queue-child.ts')], {
+      env: { ...process.env, DATA_DIR: dir, APPENDFSYNC: 'always' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    await until(() => /PORT \d+/.test(out), 20_000, 'child queue started');
+    const port = Number(/PORT (\d+)/.exec(out)![1]);
+    const c = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    c.on('error', () => {});
+    await c.connect();
+    let acked = 0;
+    // Keep pushing (pipelined) until the kill; count only what was acknowledged.
+    const pushing = (async () => {
+      for (let i = 0; ; i++) {
+        try {
+          const batch = c.pipeline();
+          for (let j = 0; j < 50; j++) batch.rpush('durable', `item-${i * 50 + j}`);
+          const res = await batch.exec();
+          if (!res || res.some(([err]) => err)) break;
+          acked = i * 50 + 50;
+        } catch {
+          break;
+        }
+      }
+    })();
+    await until(() => acked >= 2000, 20_000, '2000 acknowledged pushes');
+    child.kill('SIGKILL');
+    await pushing;
+    await new Promise((r) => child.once('exit', r));
+    const q = await startEmbedded({ dataDir: dir, appendfsync: 'always' });
+    const r = await RawClient.connect(q);
+    try {
+      const len = Number((await r.call('LLEN', 'durable')).slice(1));
+      assert.ok(len >= acked, `${len} items on disk, ${acked} acknowledged`);
+      const last = await r.call('LINDEX', 'durable', String(acked - 1));
+      assert.equal(last, `$${`item-${acked - 1}`.length}\r\nitem-${acked - 1}\r\n`);
+    } finally {
+      r.close();
+      await q.stop();
+    }
+  });
+
+  it('cuts off a truncated tail (a crash mid-write), logs it and keeps the rest', async () => {
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, 'queue'), { recursive: true });
+    fs.writeFileSync(aofPath(dir), '*3\r\n$5\r\nRPUSH\r\n$1\r\nq\r\n$3\r\none\r\n*3\r\n$5\r\nRPUSH\r\n$1\r\nq\r\n$3\r\ntw');
+    const q = await startEmbedded({ dataDir: dir });
+    const r = await RawClient.connect(q);
+    try {
+      assert.equal(await r.call('LRANGE', 'q', '0', '-1'), '*1\r\n$3\r\none\r\n');
+      assert.ok(q.logs.some((l) => l.startsWith('warn') && /incomplete command/.test(l)), q.logs.join('\n'));
+      assert.equal(fs.statSync(aofPath(dir)).size, '*3\r\n$5\r\nRPUSH\r\n$1\r\nq\r\n$3\r\none\r\n'.length);
+      assert.equal(await r.call('RPUSH', 'q', 'two'), ':2\r\n');
+    } finally {
+      r.close();
+      await q.stop();
+    }
+    const again = await startEmbedded({ dataDir: dir });
+    const r2 = await RawClient.connect(again);
+    assert.equal(await r2.call('LRANGE', 'q', '0', '-1'), '*2\r\n$3\r\none\r\n$3\r\ntwo\r\n');
+    r2.close();
+    await again.stop();
+  });
+
+  it('refuses to start on an AOF corrupted in the middle instead of dropping data', async () => {
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, 'queue'), { recursive: true });
+    fs.writeFileSync(aofPath(dir), '*3\r\n$5\r\nRPUSH\r\n$1\r\nq\r\n$3\r\none\r\n*1\r\n*garbage\r\n*1\r\n$4\r\nPING\r\n');
+    await assert.rejects(() => startEmbedded({ dataDir: dir }), /corrupt/);
+  });
+
+  it('BGREWRITEAOF compacts the log; blocking pops were logged as non-blocking ones', async () => {
+    const dir = tmpDir();
+    let q = await startEmbedded({ dataDir: dir, appendfsync: 'always' });
+    const c = await RawClient.connect(q);
+    const b = await RawClient.connect(q);
+    for (let i = 0; i < 500; i++) await c.call('RPUSH', 'churn', `v${i}`);
+    for (let i = 0; i < 490; i++) await c.call('LPOP', 'churn');
+    b.send('BLPOP', 'served', '0');
+    await until(async () => (await blockedClients(q, c)) === 1, 5000, 'BLPOP blocked');
+    assert.equal(await c.call('RPUSH', 'served', 'once'), ':1\r\n');
+    assert.equal(await b.read(), '*2\r\n$6\r\nserved\r\n$4\r\nonce\r\n');
+    const aof = fs.readFileSync(aofPath(dir), 'latin1');
+    assert.ok(aof.includes('*2\r\n$4\r\nLPOP\r\n$6\r\nserved\r\n'), 'served BLPOP logged as LPOP');
+    assert.ok(!aof.includes('BLPOP'));
+    const before = fs.statSync(aofPath(dir)).size;
+    assert.equal(await c.call('BGREWRITEAOF'), '+Background append only file rewriting started\r\n');
+    await until(() => fs.statSync(aofPath(dir)).size < before / 5, 5000, 'rewritten AOF');
+    assert.equal(await c.call('RPUSH', 'churn', 'after'), ':11\r\n');
+    c.close();
+    b.close();
+    await q.stop();
+    q = await startEmbedded({ dataDir: dir });
+    const d = await RawClient.connect(q);
+    assert.equal(await d.call('LLEN', 'churn'), ':11\r\n');
+    assert.equal(await d.call('LINDEX', 'churn', '0'), '$4\r\nv490\r\n');
+    assert.equal(await d.call('EXISTS', 'served'), ':0\r\n');
+    d.close();
+    await q.stop();
+  });
+
+  it('rewrites automatically when the log grows much larger than the data', async () => {
+    const dir = tmpDir();
+    const q = await startEmbedded({ dataDir: dir, aofRewriteMinBytes: 20_000 });
+    const c = await RawClient.connect(q);
+    for (let i = 0; i < 1000; i++) {
+      await c.call('RPUSH', 'q', 'x'.repeat(20));
+      await c.call('LPOP', 'q');
+    }
+    await until(() => q.logs.some((l) => /AOF rewritten/.test(l)), 5000, 'an automatic rewrite');
+    assert.ok(fs.statSync(aofPath(dir)).size < 40_000);
+    c.close();
+    await q.stop();
+  });
+
+  it('control API reset() empties the data and the log', async () => {
+    const dir = tmpDir();
+    let q = await startEmbedded({ dataDir: dir });
+    q.server.push('a', ['1', '2']);
+    await q.server.reset();
+    assert.deepEqual(q.server.keys(), []);
+    await q.stop();
+    assert.equal(fs.statSync(aofPath(dir)).size, 0);
+    q = await startEmbedded({ dataDir: dir });
+    assert.deepEqual(q.server.keys(), []);
+    await q.stop();
+  });
+});

@@ -30,18 +30,18 @@ import {
 const skip = missingTools();
 const DOMAIN = 'e2e.test';
 
+// Free ports: the machine may already run something on 5222.
+const FREE_PORTS = { 'xmppSandbox.ports.c2s': 0, 'xmppSandbox.ports.websocket': 0, 'xmppSandbox.ports.component': 0, 'xmppSandbox.ports.queue': 0 };
+
+let vsix = '';
 let cs: CodeServer | undefined;
 let browser: BrowserSession | undefined;
 let app: Client | undefined;
 
 before(async () => {
   if (skip) return;
-  const vsix = process.env.XMPP_SANDBOX_VSIX || packageVsix();
-  cs = await startCodeServer({
-    vsix,
-    // Free ports: the machine may already run something on 5222.
-    workspaceSettings: { 'xmppSandbox.ports.c2s': 0, 'xmppSandbox.ports.websocket': 0, 'xmppSandbox.ports.component': 0, 'xmppSandbox.ports.queue': 0, 'xmppSandbox.domain': DOMAIN },
-  });
+  vsix = process.env.XMPP_SANDBOX_VSIX || packageVsix();
+  cs = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORTS, 'xmppSandbox.domain': DOMAIN } });
   browser = await openBrowser();
 });
 
@@ -100,4 +100,18 @@ test('Start Sandbox from the palette, connect an app, see it in the explorer', {
   await runCommand(page, 'XMPP: Stop Sandbox');
   await waitFor('the status bar to show stopped', async () => /XMPP: stopped/.test(await page.locator('.part.statusbar').innerText()), 30_000, 250);
   await waitFor('the welcome view with its Start button', async () => (await page.locator('.part.sidebar .welcome-view-content').innerText().catch(() => '')).includes('Start Sandbox'), 15_000, 250);
+});
+
+test('xmppSandbox.autoStart starts the sandbox when the workspace opens', { skip: skip ?? false, timeout: 120_000 }, async () => {
+  const auto = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORTS, 'xmppSandbox.autoStart': true } });
+  const b = await openBrowser();
+  try {
+    await b.page.goto(workbenchUrl(auto));
+    await waitForWorkbench(b.page);
+    // No command run: the status bar goes to running by itself.
+    await waitFor('the status bar to show running', async () => /XMPP \d+\/\d+\/\d+/.test(await b.page.locator('.part.statusbar').innerText()), 60_000, 250);
+  } finally {
+    await b.close();
+    await auto.stop();
+  }
 });

@@ -17,6 +17,8 @@ export interface RealSandbox {
   endpoints: Endpoints;
   backend: InspectorBackend;
   connect(username: string, resource: string): Promise<ClientHandle>;
+  /** Stop and start again (as the extension's restart does): onDidChangeRunning fires false, then true. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export async function startRealSandbox(): Promise<RealSandbox> {
     bridge: { enabled: false },
     trace: { enabled: true, bufferSize: 100_000 },
   } as never);
-  const endpoints = await sandbox.start();
+  let endpoints = await sandbox.start();
   const clients: Client[] = [];
   let running = true;
   const runningListeners = new Set<(r: boolean) => void>();
@@ -56,10 +58,23 @@ export async function startRealSandbox(): Promise<RealSandbox> {
       return { dispose: () => runningListeners.delete(l) };
     },
   };
+  const setRunning = (r: boolean): void => {
+    running = r;
+    for (const l of runningListeners) l(r);
+  };
   return {
     control: sandbox.control,
-    endpoints,
+    get endpoints() {
+      return endpoints;
+    },
     backend,
+    async restart() {
+      for (const c of clients.splice(0)) await Promise.race([c.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      setRunning(false);
+      await sandbox.stop();
+      endpoints = await sandbox.start();
+      setRunning(true);
+    },
     async connect(username, resource) {
       const c = client({ service: endpoints.c2s, domain: endpoints.domain, username, password: endpoints.password, resource });
       c.on('error', () => {});
@@ -87,8 +102,7 @@ export async function startRealSandbox(): Promise<RealSandbox> {
     },
     async stop() {
       for (const c of clients) await Promise.race([c.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
-      running = false;
-      for (const l of runningListeners) l(false);
+      if (running) setRunning(false);
       await sandbox.stop();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -8,7 +8,8 @@ import { xml, type Element } from '@xmpp/xml';
 import type { SandboxConfig } from '../../config';
 import type { Logger } from '../../log';
 import type { TraceBus } from '../../trace/bus';
-import type { Outcome, Stage, Verdict } from '../../trace/events';
+import type { ArrivalEvent, OutcomeEvent, Outcome, PluginEvent, Stage, Verdict } from '../../trace/events';
+import { serialize } from '../xml/serialize';
 import type { Jid } from '../jid';
 import type { StreamSession } from '../session';
 import { errorReply, iqResult, mayBounce } from './errors';
@@ -28,6 +29,11 @@ export interface PipelineDeps {
 }
 
 const DEFAULT_ACTION = 'sm:default';
+
+type ArrivalInput = Omit<ArrivalEvent, 'v' | 'seq' | 'ts'>;
+type PluginInput = Omit<PluginEvent, 'v' | 'seq' | 'ts'>;
+type OutcomeInput = Omit<OutcomeEvent, 'v' | 'seq' | 'ts'>;
+const xmlCache = new WeakMap<Element, string>();
 
 const now = () => performance.now();
 const us = (ms: number) => Math.round(ms * 1000 * 10) / 10;
@@ -407,17 +413,15 @@ export class Pipeline {
       else if (produced) outcome = 'forwarded';
       else if (d) outcome = d.outcome;
       else outcome = run.taken ? 'handled' : 'ignored';
-      this.deps.trace.emit({
-        type: 'outcome',
-        packetId: p.id,
-        outcome,
-        ...(outcome === 'delivered' ? { to: deliveredTo! } : d?.to ? { to: d.to } : {}),
-        ...(produced ? { produced } : {}),
-        ...(d?.error ? { error: d.error } : {}),
-        ...(d?.plugin ? { plugin: d.plugin } : outcome === 'handled' && run.taken ? { plugin: run.taken } : {}),
-        ...(d?.reason ? { reason: d.reason } : {}),
-        totalUs: us(now() - run.t0),
-      });
+      const e: OutcomeInput = { type: 'outcome', packetId: p.id, outcome, totalUs: us(now() - run.t0) };
+      if (outcome === 'delivered') e.to = deliveredTo!;
+      else if (d?.to) e.to = d.to;
+      if (produced) e.produced = produced;
+      if (d?.error) e.error = d.error;
+      if (d?.plugin) e.plugin = d.plugin;
+      else if (outcome === 'handled' && run.taken) e.plugin = run.taken;
+      if (d?.reason) e.reason = d.reason;
+      this.deps.trace.emit(e);
     }
     if (!children) return;
     let chain: Promise<void> | null = null;
@@ -434,26 +438,30 @@ export class Pipeline {
   // ---- trace helpers ----
   traceArrival(p: Packet): void {
     const el = p.element;
-    const xml = el.toString();
+    // A forwarded copy shares its parent's frozen element: serialise it once.
+    let xml = xmlCache.get(el);
+    if (xml === undefined) xmlCache.set(el, (xml = serialize(el)));
     const c = firstChild(el);
-    const ns = c ? (c.attrs.xmlns ?? undefined) : undefined;
-    this.deps.trace.emit({
+    const e: ArrivalInput = {
       type: 'arrival',
       packetId: p.id,
       source: p.source,
       direction: p.direction,
       kind: p.kind,
       stanzaType: p.type || (el.attrs.type ?? ''),
-      ...(p.from ? { from: p.from.full } : {}),
-      ...(p.to ? { to: p.to.full } : {}),
-      ...(el.attrs.id ? { id: el.attrs.id } : {}),
-      ...(ns ? { xmlns: ns } : {}),
-      ...(c ? { child: c.name } : {}),
       xml,
       bytes: Buffer.byteLength(xml),
-      ...(p.parentId ? { parentId: p.parentId } : {}),
-      ...(p.producedBy ? { producedBy: p.producedBy } : {}),
-    });
+    };
+    if (p.from) e.from = p.from.full;
+    if (p.to) e.to = p.to.full;
+    if (el.attrs.id) e.id = el.attrs.id;
+    if (c) {
+      e.child = c.name;
+      if (c.attrs.xmlns) e.xmlns = c.attrs.xmlns;
+    }
+    if (p.parentId) e.parentId = p.parentId;
+    if (p.producedBy) e.producedBy = p.producedBy;
+    this.deps.trace.emit(e);
   }
 
   /** For packets settled without the stages (malformed addresses, unacked re-routing). */
@@ -471,17 +479,11 @@ export class Pipeline {
   }
 
   private tracePlugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t: number, produced: string[] | null, reason?: string, error?: string): void {
-    this.deps.trace.emit({
-      type: 'plugin',
-      packetId,
-      stage,
-      plugin,
-      verdict,
-      durationUs: us(now() - t),
-      ...(produced ? { produced } : {}),
-      ...(reason ? { reason } : {}),
-      ...(error ? { error } : {}),
-    });
+    const e: PluginInput = { type: 'plugin', packetId, stage, plugin, verdict, durationUs: us(now() - t) };
+    if (produced) e.produced = produced;
+    if (reason) e.reason = reason;
+    if (error) e.error = error;
+    this.deps.trace.emit(e);
   }
 }
 

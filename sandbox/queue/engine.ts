@@ -92,6 +92,9 @@ export class Engine {
       protoErr = e;
     }
     this.runQueue(c);
+    if (!protoErr && c.queue.length > MAX_QUEUED_WHILE_BLOCKED) {
+      protoErr = new ProtocolError(`Protocol error: more than ${MAX_QUEUED_WHILE_BLOCKED} commands sent while blocked`);
+    }
     if (protoErr) {
       // Redis answers the commands before the bad frame, then the error, then closes.
       this.log.warn(`client ${c.id} (${c.addr}): ${protoErr.message}; closing`);
@@ -155,11 +158,11 @@ export class Engine {
       c.error(`ERR wrong number of arguments for '${fullname}' command`);
       return this.queueError(c);
     }
-    if (!c.authenticated && !spec.flags.includes('noauth')) {
+    if (!c.authenticated && !hasFlag(spec, 'noauth')) {
       c.error(E.NOAUTH);
       return;
     }
-    if (c.inSubscribedMode && !spec.flags.includes('subscribed')) {
+    if (c.inSubscribedMode && !hasFlag(spec, 'subscribed')) {
       c.error(`ERR Can't execute '${fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
       return;
     }
@@ -301,6 +304,16 @@ export class Engine {
     for (const db of this.dbs) db.clear();
   }
 }
+
+const flagCache = new WeakMap<CommandSpec, Set<string>>();
+function hasFlag(spec: CommandSpec, flag: CommandSpec['flags'][number]): boolean {
+  let set = flagCache.get(spec);
+  if (!set) flagCache.set(spec, (set = new Set(spec.flags)));
+  return set.has(flag);
+}
+
+/** Requests parsed while a client is blocked are kept; beyond this many it is closed. */
+const MAX_QUEUED_WHILE_BLOCKED = 100_000;
 
 const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'unwatch', 'quit', 'reset']);
 

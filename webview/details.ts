@@ -93,7 +93,11 @@ export function renderDetails(root: HTMLElement, p: PacketRecord, model: PacketM
     const s = p.stages[stage];
     const item = h(
       'li',
-      { class: `stage ${s ? (s.left ? 'done' : 'open') : 'skipped'}`, data: { stage } },
+      {
+        class: `stage ${s ? (s.left ? 'done' : 'open') : 'skipped'}`,
+        data: { stage },
+        title: s ? undefined : 'No events for this stage: no plugin here handles this stanza, or an earlier stage stopped it',
+      },
       h('div', { class: 'stage-title' }, h('span', { class: 'stage-name' }, stage), h('span', { class: 'stage-time' }, s ? (s.left ? duration(s.durationUs) : 'running') : 'skipped')),
     );
     if (s?.plugins.length) {

@@ -106,7 +106,7 @@ document.body.append(
         'section',
         { class: 'side-pane' },
         details,
-        h('div', { class: 'composer-pane', attrs: { 'aria-label': 'Composer' } }, h('h3', null, 'Composer'), composer.root),
+        h('details', { class: 'composer-pane', attrs: { open: '', id: 'composer' } }, h('summary', { class: 'pane-title' }, 'Composer'), composer.root),
       ),
     ),
   ),

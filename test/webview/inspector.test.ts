@@ -64,6 +64,23 @@ describe('stanza inspector webview', () => {
     });
   }
 
+  for (const width of [1000, 700]) {
+    test(`every column fits inside the list at ${width}px (an editor split beside code)`, async (t) => {
+      const ip = await open({ width, height: 700 });
+      t.after(() => ip.close());
+      const { page } = ip;
+      const pane = await page.locator('.list-pane').boundingBox();
+      const cells = await page.locator('.rows .row').first().locator('span[class^="c-"]').evaluateAll((els) =>
+        els.filter((e) => (globalThis as any).getComputedStyle(e).display !== 'none').map((e) => e.getBoundingClientRect().right),
+      );
+      assert.ok(pane && cells.length >= 6);
+      for (const right of cells) assert.ok(right <= pane.x + pane.width + 0.5, `a cell ends at ${right}, the list at ${pane.x + pane.width}`);
+      await page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`).click();
+      await page.locator('.timeline .stage').first().waitFor();
+      await page.screenshot({ path: `${RESULTS}/inspector-${width}px.png` });
+    });
+  }
+
   /** The ids the webview's model shows (in order). */
   async function visibleIds(ip: InspectorPage): Promise<string[]> {
     return ip.page.evaluate(() => (globalThis as any).__inspector.visible.map((p: { id: string }) => p.id));

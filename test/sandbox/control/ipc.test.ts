@@ -33,6 +33,7 @@ test('a sandbox child process is driven over IPC: status, events, inject, stop',
 
   const xmpp = client({ service: status.endpoints!.c2s, domain: 'localhost', username: 'ipcuser', password: 'sandbox', resource: 'r1' });
   await xmpp.start();
+  t.after(() => xmpp.stop().catch(() => undefined));
   await xmpp.send(xml('presence'));
   const waitFor = async (pred: () => boolean, what: string) => {
     for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 50));

@@ -4,6 +4,7 @@
 import type { SandboxConfig } from '../../config';
 import type { Logger } from '../../log';
 import type { TraceBus } from '../../trace/bus';
+import { defaultRoute } from '../plugins/default-route';
 import { builtinPlugins } from '../plugins/index';
 import { DiskOfflineStore } from './offline-store';
 import { Pipeline } from './pipeline';
@@ -31,7 +32,7 @@ export function createSessionManagerCore(opts: {
   const router = new Router(() => Object.keys(config.xmpp.components));
   const registry = new PluginRegistry(() => changed('plugins-changed'));
   const offline = new DiskOfflineStore(config.dataDir, config.xmpp.offlineQuota, log.child('offline'), () => changed('offline-changed'));
-  const pipeline = new Pipeline({ config, trace, log: log.child('sm'), router, offline, registry });
+  const pipeline = new Pipeline({ config, trace, log: log.child('sm'), router, offline, registry, defaultAction: defaultRoute });
   const sm = new SessionManager({
     domain: config.xmpp.domain,
     router,

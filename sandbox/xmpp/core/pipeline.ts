@@ -26,6 +26,8 @@ export interface PipelineDeps {
   router: Router;
   offline: OfflineStore;
   registry: PluginRegistry;
+  /** What happens to a packet no processor took (Tigase's built-in default handler): plugins/default-route.ts. */
+  defaultAction(p: Packet, ctx: PluginContext): void;
 }
 
 const DEFAULT_ACTION = 'sm:default';
@@ -323,40 +325,10 @@ export class Pipeline {
     if (!run.taken && !run.decision && run.results.length === 0) {
       const t = tracing ? now() : 0;
       const ctx = new Ctx(this, run, DEFAULT_ACTION);
-      this.defaultAction(p, ctx);
+      this.deps.defaultAction(p, ctx);
       if (tracing) this.tracePlugin(p.id, 'postprocess', DEFAULT_ACTION, ctx.emitted || ctx.delivered ? 'produced' : 'handled', t, ctx.emitted);
     }
     if (tracing) this.stageLeave(p.id, 'postprocess', ts);
-  }
-
-  /**
-   * Tigase's default handler: forward what no processor took. Local user + 'out' → a copy
-   * for the receiver's pass; the server itself → iq requests get service-unavailable
-   * (RFC 6120 §8.4); a component domain → its stream, or service-unavailable when it is
-   * not connected (XEP-0114); any other domain → remote-server-not-found (no S2S).
-   */
-  private defaultAction(p: Packet, ctx: Ctx): void {
-    const to = p.to;
-    if (ctx.isServer(to)) {
-      if (p.kind === 'iq' && (p.type === 'get' || p.type === 'set')) ctx.error('service-unavailable');
-      else ctx.ignore('addressed to the server; nothing handles it');
-      return;
-    }
-    if (to!.domain === this.domain) {
-      if (p.direction === 'out') ctx.out(p.element);
-      else ctx.ignore('no plugin delivered it');
-      return;
-    }
-    const comp = this.deps.router.component(to!.domain);
-    if (comp) {
-      ctx.deliver(comp, p.element);
-      return;
-    }
-    if (p.kind === 'presence') {
-      ctx.ignore(`no route to ${to!.domain}`);
-      return;
-    }
-    ctx.error(this.deps.router.isComponentDomain(to!.domain) ? 'service-unavailable' : 'remote-server-not-found');
   }
 
   // ---- stage 4: filter the results, route them, record the outcome ----

@@ -48,7 +48,9 @@ export class SandboxModel implements vscode.Disposable {
   async load(): Promise<void> {
     const gen = ++this.generation;
     const sb = this.sandbox;
+    // The endpoints are known from 'ready': show them at once, the lists follow.
     this.snapshot.endpoints = sb.status?.endpoints ?? null;
+    this.changed.fire();
     const settle = <T>(p: Promise<T>, fallback: T) => p.catch(() => fallback);
     const [sessions, components, queue, plugins, offline] = await Promise.all([
       settle(sb.call('sessions.list', {}), [] as SessionInfo[]),

@@ -125,7 +125,7 @@ export function buildTree(model: SandboxModel): TreeNode[] {
     group('sessions', 'Sessions', 'account', sessions, 'no client connected'),
     group('components', 'Components', 'extensions', components, 'no component connected'),
     group('queue', 'Queue', 'database', queue, 'no lists'),
-    { id: 'group/pipeline', kind: 'group', label: 'Pipeline', description: `${s.plugins.length} plugins`, icon: 'layers', expanded: false, children: stages },
+    { id: 'group/pipeline', kind: 'group', label: 'Pipeline', description: `${s.plugins.length} plugins`, icon: 'layers', expanded: true, children: stages },
     group('offline', 'Offline Store', 'mail', offline, 'empty', false),
   ];
 }

@@ -8,6 +8,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { client, xml, type Client } from '@xmpp/client';
+import Redis from 'ioredis';
 import {
   missingTools,
   openBrowser,
@@ -80,6 +81,18 @@ test('Start Sandbox from the palette, connect an app, see it in the explorer', {
     250,
   );
   assert.ok(rows.some((t) => t.includes(service)), `endpoint row shows ${service}: ${rows.join(' | ')}`);
+
+  // A queue list pushed by a worker shows with its length.
+  const queueUrl = /redis:\/\/127\.0\.0\.1:\d+/.exec(rows.find((t) => t.includes('redis://')) ?? '')?.[0];
+  assert.ok(queueUrl, `queue endpoint row: ${rows.join(' | ')}`);
+  const redis = new Redis(queueUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    await redis.lpush('jobs', 'job-1', 'job-2', 'job-3');
+  } finally {
+    redis.disconnect();
+  }
+  await waitFor('the jobs list in the view', async () => (await sidebarTreeRows(page)).some((t) => t.includes('jobs') && t.includes('3 items')), 30_000, 250);
   await setSidebarWidth(page, 520);
   await page.waitForSelector('.notification-fade-in-done', { timeout: 5000 }).catch(() => undefined);
   const shot = await screenshot(page, 'e2e-explorer.png');

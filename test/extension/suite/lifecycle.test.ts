@@ -56,12 +56,12 @@ export function lifecycleTests(): void {
 
     it('shows the endpoints in the tree and the ports in the status bar', async () => {
       const a = await api();
-      const domain = findNode(a.tree.nodes, (n) => n.id === 'ep/domain');
+      const domain = await waitFor('the endpoints in the tree', () => findNode(a.tree.nodes, (n) => n.id === 'ep/domain'));
       const c2s = findNode(a.tree.nodes, (n) => n.id === 'ep/c2s');
       assert.equal(domain?.description, DOMAIN);
       assert.equal(c2s?.description, `xmpp://127.0.0.1:${c2sPort}`);
       assert.ok(a.tree.nodes.some((n) => n.label === 'Sessions'));
-      assert.ok(a.tree.nodes.some((n) => n.label === 'Pipeline'));
+      await waitFor('the pipeline plugins in the tree', () => findNode(a.tree.nodes, (n) => n.kind === 'plugin'));
       assert.match(a.statusBar.item.text, new RegExp(`XMPP ${c2sPort}/\\d+/\\d+ · [\\d.]+/s`));
     });
 

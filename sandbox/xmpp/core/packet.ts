@@ -25,6 +25,8 @@ export interface Packet {
   readonly session: StreamSession | null;
   readonly parentId?: string;
   readonly producedBy?: string;
+  /** Generations since the stanza entered (0 = from the wire); bounds routing loops. */
+  readonly depth: number;
 }
 
 let counter = 0;
@@ -69,6 +71,7 @@ export interface NewPacket {
   producedBy?: string;
   from?: Jid | null;
   to?: Jid | null;
+  depth?: number;
 }
 
 /** Build and freeze a packet. `from`/`to` are parsed from the element unless given. */
@@ -86,6 +89,7 @@ export function makePacket(n: NewPacket): Packet {
     session: n.session ?? null,
     parentId: n.parentId,
     producedBy: n.producedBy,
+    depth: n.depth ?? 0,
   };
   return Object.freeze(p);
 }

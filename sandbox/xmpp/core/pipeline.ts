@@ -31,6 +31,8 @@ export interface PipelineDeps {
 }
 
 const DEFAULT_ACTION = 'sm:default';
+/** A packet this many generations from the wire is a routing loop (e.g. two plugins echoing each other). */
+const MAX_DEPTH = 32;
 
 type ArrivalInput = Omit<ArrivalEvent, 'v' | 'seq' | 'ts'>;
 type PluginInput = Omit<PluginEvent, 'v' | 'seq' | 'ts'>;
@@ -140,9 +142,13 @@ export class Pipeline {
 
   /** A result routed by `to` becomes a new packet (the receiver's pass). Returns its id, or null if its JIDs are malformed. */
   emit(run: PacketRun, stanza: Element, producedBy: string): string | null {
+    if (run.p.depth >= MAX_DEPTH) {
+      this.deps.log.warn(`routing loop: ${producedBy} emitted a packet ${MAX_DEPTH} generations deep (from ${run.p.id}); dropped`);
+      return null;
+    }
     let child: Packet;
     try {
-      child = makePacket({ element: stanza, direction: 'in', source: { kind: 'plugin' }, parentId: run.p.id, producedBy });
+      child = makePacket({ element: stanza, direction: 'in', source: { kind: 'plugin' }, parentId: run.p.id, producedBy, depth: run.p.depth + 1 });
     } catch (err) {
       this.deps.log.warn(`plugin ${producedBy} emitted a stanza with a malformed JID; dropped`, err);
       return null;

@@ -173,3 +173,20 @@ test('components: up/down bookkeeping, routing to the domain and its JIDs, a sec
   assert.ok(err.getChild('error')!.getChild('service-unavailable'));
   await tick();
 });
+
+test('a plugin that echoes forever is stopped as a routing loop, and the server goes on', () => {
+  const core = makeCore();
+  core.registry.add({
+    id: 'echo',
+    handles: [{ path: ['message'] }],
+    directions: ['in'],
+    process(p, ctx) {
+      ctx.out(ctx.xml('message', { to: p.to!.full, from: p.from?.full }, ctx.xml('body', {}, 'again')));
+    },
+  });
+  const a = core.login('a@localhost/1');
+  core.sm.receive(a, stanza(`<message to='b@localhost'><body>start</body></message>`));
+  assert.ok(core.logs.some((l) => /routing loop/.test(l)));
+  const b = core.login('b@localhost/1');
+  assert.equal(b.jid!.full, 'b@localhost/1');
+});

@@ -27,7 +27,7 @@ import {
   workbenchUrl,
 } from '../test/extension/harness';
 
-const RUNS = Number(process.env.BENCH_RUNS || 3);
+const RUNS = Math.max(2, Number(process.env.BENCH_RUNS || 4));
 const DOMAIN = 'bench.test';
 
 function median(xs: number[]): number {
@@ -92,6 +92,7 @@ async function benchExtension(vsix: string) {
     }
     const logFile = findFile(cs.userDataDir, (n) => n.includes('XMPP Sandbox'));
     const m = logFile ? /activated in (\d+) ms/.exec(readFileSync(logFile, 'utf8')) : null;
+    if (process.env.BENCH_DUMP_LOG && logFile) console.log(readFileSync(logFile, 'utf8'));
     return { workbench, paletteReady, activation: m ? Number(m[1]) : NaN, starts };
   } finally {
     await browser.close();
@@ -127,16 +128,19 @@ async function main() {
   const size = statSync(vsix).size;
   const ext = await benchExtension(vsix);
   const cli = await benchCli();
-  const extOnline = median(ext.starts.map((s) => s.online));
+  const warm = ext.starts.slice(1);
+  const cold = ext.starts[0]!;
+  const extOnline = median(warm.map((s) => s.online));
   const cliOnline = median(cli.map((s) => s.online));
   const f = (n: number) => `${n.toFixed(0)} ms`;
   console.log(`VSIX: ${(size / 1024).toFixed(1)} KiB (${vsix})`);
   console.log(`activation (activate() body, from the extension log): ${f(ext.activation)}`);
-  console.log(`workbench load: ${f(ext.workbench)}; then "XMPP: Start Sandbox" runnable from the palette after ${f(ext.paletteReady)}`);
-  console.log(`Start Sandbox (palette Enter) → c2s accepting: median ${f(median(ext.starts.map((s) => s.listening)))} (n=${ext.starts.length}: ${ext.starts.map((s) => f(s.listening)).join(', ')})`);
-  console.log(`Start Sandbox (palette Enter) → first XMPP session online: median ${f(extOnline)} (${ext.starts.map((s) => f(s.online)).join(', ')})`);
+  console.log(`workbench load: ${f(ext.workbench)}; "XMPP: Start Sandbox" found in the palette ${f(ext.paletteReady)} later (listed from the manifest, before activation)`);
+  console.log(`cold (first Start: extension host + activation + fork): Enter → c2s accepting ${f(cold.listening)}, → first XMPP session online ${f(cold.online)}`);
+  console.log(`warm Start (palette Enter) → c2s accepting: median ${f(median(warm.map((s) => s.listening)))} (n=${warm.length}: ${warm.map((s) => f(s.listening)).join(', ')})`);
+  console.log(`warm Start (palette Enter) → first XMPP session online: median ${f(extOnline)} (${warm.map((s) => f(s.online)).join(', ')})`);
   console.log(`baseline: node dist/sandbox.js spawn → first XMPP session online: median ${f(cliOnline)} (${cli.map((s) => f(s.online)).join(', ')})`);
-  console.log(`ratio extension / CLI (first session online): ${(extOnline / cliOnline).toFixed(2)}x`);
+  console.log(`ratio extension (warm) / CLI, first session online: ${(extOnline / cliOnline).toFixed(2)}x`);
 }
 
 main().catch((err) => {

@@ -21,6 +21,8 @@ import type { Wire } from './wire';
 
 // RFC 6120 §6.4.5: allow a reasonable number of retries, then close.
 const MAX_AUTH_FAILURES = 3;
+// A connection that has not bound (or resumed) by then is dropped (RFC 6120 §4.9.3.4).
+const BIND_TIMEOUT_MS = 60_000;
 // On TCP the stream default namespace is jabber:client, so these are implied; WebSocket
 // stanzas carry xmlns='jabber:client' explicitly (RFC 7395 §3.3.3).
 const IMPLIED_TCP = [NS_CLIENT, NS_SERVER, NS_COMPONENT];
@@ -38,6 +40,7 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
   private username: string | null = null;
   private authFailures = 0;
   private readonly sasl: SaslNegotiation;
+  private bindTimer: NodeJS.Timeout | null;
 
   constructor(private readonly wire: Wire, private readonly ctx: StreamContext) {
     this.transport = wire.transport;
@@ -58,6 +61,8 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
     );
     wire.onData((d) => this.parser.write(d));
     wire.onClose(() => this.onWireClose());
+    this.bindTimer = setTimeout(() => this.bad('connection-timeout', `not bound after ${BIND_TIMEOUT_MS / 1000} s`), BIND_TIMEOUT_MS);
+    this.bindTimer.unref();
     ctx.log.debug(`${this.session.id}: connected from ${wire.remote}`);
   }
 
@@ -80,6 +85,7 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.parser.stop();
+    this.clearBindTimer();
     if (!this.headerSent) this.writeHeader();
     if (condition) this.wire.write(streamErrorXml(condition, text, this.framed));
     this.wire.write(this.framed ? `<close xmlns='${NS_FRAMING}'/>` : '</stream:stream>');
@@ -113,8 +119,14 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
     this.bad(condition, reason);
   }
 
+  private clearBindTimer(): void {
+    if (this.bindTimer) clearTimeout(this.bindTimer);
+    this.bindTimer = null;
+  }
+
   private onWireClose(): void {
     this.ctx.connections.delete(this);
+    this.clearBindTimer();
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.parser.stop();
@@ -247,6 +259,7 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
       this.session.jid = full;
       this.session.bound = true;
       this.state = 'bound';
+      this.clearBindTimer();
       this.wire.write(`<iq type='result' id='${escapeAttr(id)}'${this.framed ? ` xmlns='${NS_CLIENT}'` : ''}><bind xmlns='${NS_BIND}'><jid>${escapeText(full.full)}</jid></bind></iq>`);
       this.ctx.log.info(`${this.id}: bound ${full.full}`);
     } catch (e) {
@@ -281,6 +294,7 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
     this.session = prev;
     prev.attach(this);
     this.state = 'bound';
+    this.clearBindTimer();
     this.wire.write(`<resumed xmlns='${NS_SM}' h='${prev.inbound}' previd='${escapeAttr(prev.smId!)}'/>`);
     for (const st of prev.queue.pending()) this.writeStanza(st);
     this.ctx.log.info(`${prev.id}: XEP-0198 session resumed (${prev.queue.length} stanzas retransmitted)`);
@@ -290,6 +304,7 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
   /** Another connection resumed our session: go away quietly (XEP-0198 §5). */
   private handOver(): void {
     this.state = 'closed';
+    this.clearBindTimer();
     this.parser.stop();
     this.ctx.connections.delete(this);
     this.wire.destroy();

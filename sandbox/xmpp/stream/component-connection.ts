@@ -18,6 +18,8 @@ import type { Wire } from './wire';
 const IMPLIED = [NS_CLIENT, NS_SERVER, NS_COMPONENT];
 
 type State = 'header' | 'handshake' | 'up' | 'closed';
+// A component that has not completed the handshake by then is dropped.
+const HANDSHAKE_TIMEOUT_MS = 60_000;
 
 export class ComponentConnection implements EndableSession, ClosableStream {
   readonly kind = 'component' as const;
@@ -52,6 +54,11 @@ export class ComponentConnection implements EndableSession, ClosableStream {
     );
     wire.onData((d) => this.parser.write(d));
     wire.onClose(() => this.onWireClose());
+    const timer = setTimeout(() => {
+      if (this.state === 'header' || this.state === 'handshake') this.bad('connection-timeout', `no handshake after ${HANDSHAKE_TIMEOUT_MS / 1000} s`);
+    }, HANDSHAKE_TIMEOUT_MS);
+    timer.unref();
+    wire.onClose(() => clearTimeout(timer));
   }
 
   send(stanza: Element): boolean {

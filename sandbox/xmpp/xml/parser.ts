@@ -43,6 +43,9 @@ const NAME = /^[A-Za-z_\u00C0-\uFFFD][A-Za-z0-9_.\-\u00B7-\uFFFD]*(?::[A-Za-z_\u
 const ENTITY = /&(#[xX][0-9a-fA-F]+|#[0-9]+|[A-Za-z_:][A-Za-z0-9_.:-]*)?(;?)/g;
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const NOT_WHITESPACE = /[^ \t\r\n]/;
+// Nesting this deep is no real payload, and recursive consumers (serialisers, ltx
+// helpers) would run out of stack on it.
+const MAX_DEPTH = 256;
 
 function decodeEntities(s: string): string {
   if (s.indexOf('&') === -1) return s;
@@ -205,7 +208,7 @@ export class XmlStreamParser {
 
   private outsideText(text: string): void {
     if (NOT_WHITESPACE.test(text)) {
-      throw new ParseError(this.root || this.opts.framed ? 'not-well-formed' : 'not-well-formed', 'text outside of any element');
+      throw new ParseError('not-well-formed', 'text outside of any element');
     }
   }
 
@@ -302,7 +305,10 @@ export class XmlStreamParser {
     }
     if (selfClosing) {
       if (!parent) this.complete(el, gt + 1);
-    } else this.stack.push(el);
+    } else {
+      if (this.stack.length >= MAX_DEPTH) throw new ParseError('policy-violation', `elements nested deeper than ${MAX_DEPTH}`);
+      this.stack.push(el);
+    }
   }
 
   private endTag(name: string, after: number): void {

@@ -188,6 +188,14 @@ test('policy-violation: an unterminated start tag is bounded too', () => {
   assert.equal(r.error?.condition, 'policy-violation');
 });
 
+test('policy-violation: absurd nesting depth', () => {
+  const r = run([HEADER, '<message>' + '<a>'.repeat(300)], { max: 100_000 });
+  assert.equal(r.error?.condition, 'policy-violation');
+  const ok = run([HEADER, '<message>' + '<a>'.repeat(100) + '</a>'.repeat(100) + '</message>'], { max: 100_000 });
+  assert.equal(ok.error, null);
+  assert.equal(ok.elements.length, 1);
+});
+
 test('elements under the limit spread over many chunks pass', () => {
   const stanza = `<message><body>${'k'.repeat(900)}</body></message>`;
   const r = run([HEADER, ...stanza.match(/.{1,7}/gs)!, stanza], { max: 1000 });

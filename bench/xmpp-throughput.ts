@@ -34,9 +34,11 @@ async function serve(): Promise<void> {
   const server = createXmppServer({ config, trace: tb, log: new LogHub('error').logger() });
   const ports = await server.start();
   process.send!({ port: ports.c2sPort });
+  let cpu0 = process.cpuUsage();
   process.on('message', async (m: string) => {
+    if (m === 'mark') cpu0 = process.cpuUsage();
     if (m !== 'stop') return;
-    const cpu = process.cpuUsage();
+    const cpu = process.cpuUsage(cpu0);
     process.send!({ stats: server.stats(), traceEvents: tb.lastSeq, cpuMs: (cpu.user + cpu.system) / 1000 });
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -103,6 +105,77 @@ class RawClient {
   }
 }
 
+/** Prosody on loopback as a reference peer (peers.md), when it is installed. Started as the prosody user, stopped by its PID. */
+async function prosodyTarget(senders: number): Promise<Target> {
+  const { execFileSync, spawn } = await import('node:child_process');
+  const fs = await import('node:fs');
+  try {
+    execFileSync('which', ['prosody'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('prosody is not installed (apt-get install prosody)');
+  }
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), 'prosody-bench-'));
+  const cfg = path.join(dir, 'prosody.cfg.lua');
+  fs.mkdirSync(path.join(dir, 'data'));
+  fs.writeFileSync(
+    cfg,
+    `pidfile = "${dir}/prosody.pid"; data_path = "${dir}/data"
+interfaces = { "127.0.0.1" }; local_interfaces = { "127.0.0.1" }
+c2s_ports = { ${port} }; c2s_interfaces = { "127.0.0.1" }
+http_ports = { }; https_ports = { }
+network_settings = { nagle = false }
+modules_enabled = { "disco"; "roster"; "saslauth"; "ping" }
+modules_disabled = { "s2s"; "offline" }
+c2s_require_encryption = false; allow_unencrypted_plain_auth = true
+authentication = "internal_plain"
+log = { warn = "${dir}/prosody.log" }
+VirtualHost "localhost"
+`,
+  );
+  execFileSync('chown', ['-R', 'prosody:prosody', dir]);
+  for (const u of ['sink', ...Array.from({ length: senders }, (_, i) => `sender${i}`)]) {
+    execFileSync('runuser', ['-u', 'prosody', '--', 'prosodyctl', '--config', cfg, 'register', u, 'localhost', 'sandbox'], { stdio: 'ignore' });
+  }
+  const child = spawn('runuser', ['-u', 'prosody', '--', 'prosody', '--config', cfg, '-F'], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('prosody did not start within 10 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = Number(fs.readFileSync(path.join(dir, 'prosody.pid'), 'utf8').trim() || '0');
+  const cpu = () => {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, clock ticks (100 Hz) → ms
+    } catch {
+      return 0;
+    }
+  };
+  let cpu0 = cpu();
+  return {
+    port,
+    mark: () => (cpu0 = cpu()),
+    async stop() {
+      const used = cpu() - cpu0;
+      if (pid) process.kill(pid, 'SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+      return { cpuMs: used, traceEvents: 0 };
+    },
+  };
+}
+
 interface RunResult {
   msgs: number;
   seconds: number;
@@ -121,10 +194,34 @@ function startServer(trace: boolean): Promise<{ child: ChildProcess; port: numbe
   });
 }
 
-async function run(trace: boolean, senders: number, window: number, seconds: number): Promise<RunResult> {
+interface Target {
+  port: number;
+  /** Measurement starts: CPU is counted from here. */
+  mark(): void;
+  stop(): Promise<{ cpuMs: number; traceEvents: number }>;
+}
+
+async function sandboxTarget(trace: boolean): Promise<Target> {
   const { child, port } = await startServer(trace);
+  return {
+    port,
+    mark: () => child.send('mark'),
+    async stop() {
+      const stats = await new Promise<{ cpuMs: number; traceEvents: number }>((resolve) => {
+        child.once('message', (m: { cpuMs: number; traceEvents: number }) => resolve(m));
+        child.send('stop');
+      });
+      await new Promise((r) => child.once('exit', r));
+      return stats;
+    },
+  };
+}
+
+async function run(target: Target, senders: number, window: number, seconds: number): Promise<RunResult> {
+  const port = target.port;
   const sink = await RawClient.login(port, 'sink', 'r');
-  await sink.wait(/<presence/); // own presence echo (presenceBroadcast 'own'): the session is live
+  sink.write(`<iq type='get' id='sync1'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  await sink.wait(/sync1/); // the session is live
   const clients: RawClient[] = [];
   for (let i = 0; i < senders; i++) clients.push(await RawClient.login(port, `sender${i}`, 'r'));
   const pad = 'x'.repeat(64);
@@ -172,18 +269,15 @@ async function run(trace: boolean, senders: number, window: number, seconds: num
   for (let i = 0; i < senders; i++) for (let w = 0; w < window; w++) send(i);
   await new Promise((r) => setTimeout(r, 1000)); // warm-up
   measuring = true;
+  target.mark();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - t0) / 1000;
   stopping = true;
+  const stats = await target.stop();
   await new Promise((r) => setTimeout(r, 200));
-  const stats = await new Promise<{ cpuMs: number; traceEvents: number }>((resolve) => {
-    child.once('message', (m: { cpuMs: number; traceEvents: number }) => resolve(m));
-    child.send('stop');
-  });
   for (const c of [sink, ...clients]) c.sock.destroy();
-  await new Promise((r) => child.once('exit', r));
   lat.sort((a, b) => a - b);
   const q = (f: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * f))]! : NaN);
   return { msgs: count, seconds: elapsed, rate: count / elapsed, p50: q(0.5), p99: q(0.99), serverCpuMs: stats.cpuMs, traceEvents: stats.traceEvents };
@@ -195,13 +289,24 @@ async function main(): Promise<void> {
   const seconds = arg('seconds', 5);
   console.log(`xmpp-throughput: ${senders} senders → 1 receiver, c2s TCP, raw-socket load generator (PLAIN, no XEP-0198), closed loop with ${window} in flight per sender, 64-byte bodies, ${seconds} s per run`);
   const results: Record<string, RunResult> = {};
+  const line = (name: string, r: RunResult, extra: string) =>
+    console.log(`${name.padEnd(14)} ${Math.round(r.rate).toString().padStart(6)} msg/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${(r.serverCpuMs / r.seconds / 10).toFixed(0)}%  (${r.msgs} msgs${extra})`);
   for (const mode of ['off', 'on'] as const) {
-    const r = await run(mode === 'on', senders, window, seconds);
+    const r = await run(await sandboxTarget(mode === 'on'), senders, window, seconds);
     results[mode] = r;
-    console.log(
-      `trace ${mode.padEnd(3)}: ${Math.round(r.rate).toString().padStart(6)} msg/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.msgs} msgs; trace events ${r.traceEvents})`,
-    );
+    line(`sandbox trace ${mode}`, r, `; trace events ${r.traceEvents}`);
   }
   const ratio = results.on!.rate / results.off!.rate;
   console.log(`ratio trace on / off: ${ratio.toFixed(2)} (throughput), p50 ${(results.on!.p50 / results.off!.p50).toFixed(2)}x`);
+  if (!args.includes('--no-prosody')) {
+    const prosody = await prosodyTarget(senders).catch((err: Error) => {
+      console.log(`prosody reference skipped: ${err.message}`);
+      return null;
+    });
+    if (prosody) {
+      const r = await run(prosody, senders, window, seconds);
+      line('prosody 0.12', r, '; XEP-0198 off');
+      console.log(`ratio sandbox (trace off) / prosody: ${(results.off!.rate / r.rate).toFixed(2)}; sandbox (trace on) / prosody: ${(results.on!.rate / r.rate).toFixed(2)}`);
+    }
+  }
 }

@@ -97,6 +97,18 @@ function count(o: Record<string, unknown>, key: string): string | null {
 }
 
 /**
+ * A cheap shape check of a JID (RFC 7622 §3): no control characters anywhere, no whitespace or
+ * localpart-forbidden characters before the resource (which may contain spaces). The sandbox
+ * parses it for real (jid-malformed).
+ */
+export function looksLikeJid(jid: string): boolean {
+  if (/[\u0000-\u001f\u007f]/.test(jid)) return false;
+  const slash = jid.indexOf('/');
+  const bare = slash === -1 ? jid : jid.slice(0, slash);
+  return bare.length > 0 && !/[\s"&'<>]/.test(bare) && (slash === -1 || slash < jid.length - 1);
+}
+
+/**
  * Check a message that came from the webview. Returns the typed message, or a reason the
  * host logs and reports. Unknown types, missing or extra fields and oversize strings are refused.
  */
@@ -116,7 +128,7 @@ export function validateWebviewMessage(raw: unknown): Validated<WebviewMessage> 
         count(raw, 'requestId') ??
         str(raw, 'as', LIMITS.jidChars) ??
         str(raw, 'xml', LIMITS.stanzaXmlBytes);
-      if (!err && /[\s<>"'&]/.test(raw.as as string)) err = "'as' is not a JID";
+      if (!err && !looksLikeJid(raw.as as string)) err = "'as' is not a JID";
       break;
     case 'export':
       err = onlyKeys(raw, ['type', 'jsonl', 'count']) ?? str(raw, 'jsonl', LIMITS.exportChars, true) ?? count(raw, 'count');

@@ -2,7 +2,7 @@
 // template or typed by hand. The XML is checked here as you type (DOMParser) and again in
 // the host before it reaches the sandbox. Sent stanzas are kept (persisted) for re-use.
 
-import type { SentStanza, SessionView } from '../src/protocol';
+import { looksLikeJid, type SentStanza, type SessionView } from '../src/protocol';
 import { h, icon, clear } from './dom';
 import { parseStanza } from './xml';
 
@@ -133,7 +133,7 @@ export class Composer {
     let error: string | null = null;
     if (!this.running) error = 'The sandbox is not running.';
     else if (!as) error = 'Choose who sends it (a session or any JID).';
-    else if (/[\s<>"'&]/.test(as)) error = `"${as}" is not a JID.`;
+    else if (!looksLikeJid(as)) error = `"${as}" is not a JID.`;
     else if (!parsed.ok) error = `XML: ${parsed.error}`;
     this.valid = error === null;
     this.status.textContent = error ?? 'Ready to send.';

@@ -20,8 +20,23 @@ function attr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
+/**
+ * The two style attributes Blink writes into the <parsererror> document DOMParser returns for
+ * malformed XML (the composer's live check). The document is inert and only its text is
+ * read, but without these hashes every keystroke of invalid XML logs two CSP errors.
+ * style-src-attr with 'unsafe-hashes' allows exactly these two values, nothing else.
+ */
+export const PARSERERROR_STYLE_HASHES = ['sha256-ICa0DhwZQJsOd/Rn0N8H6FdQ71GfNL+op2zhAQ+Y4mM=', 'sha256-ZD0chCyBaNHl+4UwQHJIHGoYhKwMeyCXGgJTKW5/67E='];
+
 export function inspectorCsp(cspSource: string, nonce: string): string {
-  return [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${cspSource}`, `font-src ${cspSource}`, `img-src ${cspSource}`].join('; ');
+  return [
+    `default-src 'none'`,
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource}`,
+    `style-src-attr 'unsafe-hashes' ${PARSERERROR_STYLE_HASHES.map((h) => `'${h}'`).join(' ')}`,
+    `font-src ${cspSource}`,
+    `img-src ${cspSource}`,
+  ].join('; ');
 }
 
 export function renderInspectorHtml(p: InspectorHtmlParts): string {

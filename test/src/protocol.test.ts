@@ -11,6 +11,8 @@ test('accepts every well-formed message type', () => {
     { type: 'clear' },
     { type: 'refreshSessions' },
     { type: 'send', requestId: 1, as: 'alice@localhost/laptop', xml: '<message/>' },
+    { type: 'send', requestId: 2, as: 'alice@localhost/My Phone', xml: '<message/>' },
+    { type: 'send', requestId: 3, as: 'component.localhost', xml: '<message/>' },
     { type: 'export', jsonl: '', count: 0 },
     { type: 'copy', text: '<iq/>' },
   ]) {
@@ -34,6 +36,8 @@ test('refuses what is not a known, complete, bounded message', () => {
     [{ type: 'send', requestId: 1, as: '', xml: '<message/>' }, /'as' must not be empty/],
     [{ type: 'send', requestId: 1, as: 'a@b"><x', xml: '<message/>' }, /not a JID/],
     [{ type: 'send', requestId: 1, as: 'a b@c', xml: '<message/>' }, /not a JID/],
+    [{ type: 'send', requestId: 1, as: 'a@b/', xml: '<message/>' }, /not a JID/],
+    [{ type: 'send', requestId: 1, as: 'a@b/x\u0000y', xml: '<message/>' }, /not a JID/],
     [{ type: 'send', requestId: 1, as: 'a@b', xml: 'x'.repeat(LIMITS.stanzaXmlBytes + 1) }, /longer than/],
     [{ type: 'copy', text: 42 }, /'text' must be a string/],
     [{ type: 'export', jsonl: '{}', count: 'all' }, /count/],

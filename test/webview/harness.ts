@@ -202,9 +202,13 @@ export async function openInspector(backend: ReplayBackend, opts: OpenOptions = 
     console: [],
     pageErrors: [],
     frame: 0,
+    /** Closes the page; fails (in the test's after hook) when the page broke the CSP or threw. */
     async close() {
       result.controller.dispose();
       await page.close();
+      const csp = result.console.filter((c) => /Content Security Policy|Refused to/.test(c));
+      if (csp.length) throw new Error(`CSP violations: ${csp.join(' | ')}`);
+      if (result.pageErrors.length) throw new Error(`page errors: ${result.pageErrors.join(' | ')}`);
     },
   };
   page.on('dialog', (d) => {

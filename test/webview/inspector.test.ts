@@ -231,6 +231,24 @@ describe('stanza inspector webview', () => {
     assert.deepEqual(ip.pageErrors, []);
   });
 
+  test('defence in depth: even injected markup could not run script under the panel’s CSP', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    await page.evaluate(() => {
+      const d = (globalThis as any).document;
+      d.body.insertAdjacentHTML('beforeend', '<img src="x" onerror="window.__pwned = 1"><script>window.__pwned = 2</script>');
+      const s = d.createElement('script');
+      s.textContent = 'window.__pwned = 3';
+      d.body.appendChild(s);
+    });
+    await page.waitForTimeout(200);
+    assert.equal(await page.evaluate(() => (globalThis as any).__pwned), undefined);
+    assert.ok(ip.console.some((c) => /Content Security Policy/.test(c)), 'the CSP refused them');
+    ip.console.length = 0; // expected violations: do not fail the page's close check
+    await page.evaluate(() => (globalThis as any).document.querySelectorAll('body > img, body > script:not([src])').forEach((e: any) => e.remove()));
+  });
+
   test('composer: validates XML, sends through the host, selects the new stanza\u2019s trace', async (t) => {
     const ip = await open();
     t.after(() => ip.close());
@@ -244,6 +262,9 @@ describe('stanza inspector webview', () => {
       setTimeout(() => backend.emitTrace(batch), 30);
       return req;
     };
+    // Open the session dropdown as a person would (its popup is styled under the CSP too).
+    await page.locator('#composer-session').click();
+    await page.locator('#composer-session').press('Escape');
     await setSelect(ip, 'composer-session', scenario.jids.alice);
     assert.equal(await page.locator('#composer-as').evaluate((el) => (el as any).value), scenario.jids.alice);
     // Not XML: immediate feedback, Send disabled.

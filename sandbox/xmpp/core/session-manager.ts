@@ -83,7 +83,10 @@ export class SessionManager implements SessionManagerPort {
       return;
     }
     if (!session.jid) return;
+    // Broadcast presence changes availability/priority/show shown in the explorer.
+    const presenceChange = stanza.name === 'presence' && !stanza.attrs.to;
     this.enter(stanza, 'out', session, { kind: 'c2s', sessionId: session.id, jid: session.jid.full, transport: session.transport }, session.jid);
+    if (presenceChange) this.d.changed('sessions');
   }
 
   /**

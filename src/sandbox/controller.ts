@@ -91,6 +91,10 @@ export class SandboxController implements vscode.Disposable {
   }
 
   private reportStartError(err: unknown): void {
+    if (err instanceof SandboxStartError && err.code === 'ESTOPPED') {
+      this.log.info('Start cancelled by Stop');
+      return;
+    }
     if (err instanceof SandboxStartError && err.code === 'EADDRINUSE') {
       const setting = (err.setting && SETTING_FOR_CONFIG_PATH[err.setting]) || 'xmppSandbox.ports';
       const msg = `Port ${err.port ?? '?'} is already in use. Change the setting ${setting}`;

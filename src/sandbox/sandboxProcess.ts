@@ -74,6 +74,8 @@ interface Run {
   /** Everything this run registered: child listeners, timers. Emptied when the child exits. */
   resources: DisposableStore;
   exited: Promise<void>;
+  /** stop() was called: an exit is expected, not a crash or a failed start. */
+  stopRequested?: boolean;
 }
 
 export class SandboxProcess implements ControlApi, vscode.Disposable {
@@ -246,9 +248,11 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
         this.status = null;
         this.setState('stopped');
         markExited();
-        if (!settled) {
+        if (!settled && run.stopRequested) {
+          fail(startError ?? new SandboxStartError('the sandbox was stopped before it was ready', 'ESTOPPED'));
+        } else if (!settled) {
           fail(startError ?? new SandboxStartError(`the sandbox process exited (code ${code}) before it was ready`, undefined, undefined, undefined, this.tail.last(50)));
-        } else if (wasState === 'running') {
+        } else if (wasState === 'running' && !run.stopRequested) {
           this.crashEmitter.fire({ exitCode: code, signal, lastLines: this.tail.last(50) });
         }
       };
@@ -271,11 +275,16 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
     if (this.stopping) return this.stopping;
     const run = this.run;
     if (!run) return Promise.resolve();
+    const wasStarting = this.stateValue === 'starting';
+    run.stopRequested = true;
     this.setState('stopping');
     const grace = this.opts.stopGraceMs ?? 3000;
     this.stopping = (async () => {
       const child = run.child;
-      if (child.connected) {
+      if (wasStarting) {
+        // The child only reads IPC requests once it is ready: end it now.
+        child.kill('SIGTERM');
+      } else if (child.connected) {
         const id = this.nextId++;
         const asked = new Promise<unknown>((resolve, reject) => run.pending.set(id, { resolve, reject }));
         try {

@@ -47,6 +47,20 @@ export function failureTests(): void {
       }
     });
 
+    it('Stop while starting ends the child without an error report', async () => {
+      const a = await api();
+      const before = a.controller.lastReport;
+      const starting = vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.start', { notify: false });
+      await waitFor('starting', () => a.sandbox.state === 'starting' && a.sandbox.pid);
+      const pid = a.sandbox.pid!;
+      await vscode.commands.executeCommand('xmppSandbox.stop');
+      assert.equal(await starting, undefined);
+      assert.equal(a.sandbox.state, 'stopped');
+      assert.equal(a.controller.lastReport, before, 'no notification for a stop the user asked for');
+      await waitFor('child gone', () => !pidAlive(pid), 5000);
+      assert.equal(a.liveResources(), 0);
+    });
+
     it('a crash is reported with the last log lines and a Restart action', async () => {
       const a = await api();
       const status = await vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.start', { notify: false });

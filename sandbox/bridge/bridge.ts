@@ -7,7 +7,8 @@
 // Anything that is not a stanza goes to the dead-letter list with the reason: nothing is
 // dropped silently. Items left in processing by a crash are requeued on start.
 // Inbound: stanzas addressed to any JID of the bridge's domain are RPUSHed to replyList
-// and PUBLISHed on replyChannel. disco#info on the bridge is answered (XEP-0030).
+// and PUBLISHed on replyChannel, IQ requests included (the app answers them through the
+// outbox). disco#info on the bridge is answered by the bridge itself (XEP-0030).
 import { component, xml, type Component } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
 import Redis from 'ioredis';
@@ -35,6 +36,21 @@ export interface BridgeOptions {
 }
 
 const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+
+/**
+ * @xmpp/component's iq callee answers every get/set it has no handler for with
+ * service-unavailable (@xmpp/iq callee.js). IQ requests to the bridge's JIDs belong to the
+ * app behind the reply list, which answers by pushing an iq result to the outbox; so only
+ * disco#info requests reach the middleware (XEP-0030), the others are just forwarded.
+ */
+function onlyDiscoThroughMiddleware(x: Component): void {
+  const middleware = x.listeners('element') as ((el: Element) => unknown)[];
+  x.removeAllListeners('element');
+  x.on('element', (el: Element) => {
+    if (el.name === 'iq' && (el.attrs.type === 'get' || el.attrs.type === 'set') && !el.getChild('query', DISCO_INFO)) return;
+    for (const l of middleware) l(el);
+  });
+}
 
 export function createBridge(opts: BridgeOptions): Bridge {
   const { bridge: cfg, log } = opts;
@@ -126,6 +142,7 @@ export function createBridge(opts: BridgeOptions): Bridge {
     x.on('disconnect', () => drop('disconnected'));
     x.on('offline', () => drop('offline'));
     x.on('stanza', (el: Element) => onStanza(el));
+    onlyDiscoThroughMiddleware(x);
     x.iqCallee.get(DISCO_INFO, 'query', () =>
       xml('query', { xmlns: DISCO_INFO }, xml('identity', { category: 'component', type: 'generic', name: 'Redis queue bridge' }), xml('feature', { var: DISCO_INFO })),
     );

@@ -164,6 +164,18 @@ for (const v of VARIANTS) {
       assert.ok(q?.getChild('identity'), 'an identity');
     });
 
+    it('forwards IQ requests to the app, which answers through the outbox (RPC over the bridge)', async () => {
+      await app.del(cfg.replyList);
+      const pending = worker.iqCaller.request(xml('iq', { type: 'get', to: 'rpc@bridge.localhost', id: 'rpc1' }, xml('sum', { xmlns: 'urn:example:calc' }, '2+3')), 10_000);
+      const req = await app.blpop(cfg.replyList, 10);
+      assert.ok(req);
+      assert.match(req[1], /<sum xmlns="urn:example:calc">2\+3<\/sum>/);
+      const from = /from="([^"]+)"/.exec(req[1])![1]!;
+      await app.lpush(cfg.inList, `<iq type='result' id='rpc1' to='${from}' from='rpc@bridge.localhost'><sum xmlns='urn:example:calc'>5</sum></iq>`);
+      const res = await pending;
+      assert.equal(res.getChildText('sum', 'urn:example:calc'), '5');
+    });
+
     it('requeues items left in processing by a previous run', async () => {
       await bridge.stop();
       assert.equal(bridge.status, 'stopped');

@@ -296,7 +296,10 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
     this.state = 'bound';
     this.clearBindTimer();
     this.wire.write(`<resumed xmlns='${NS_SM}' h='${prev.inbound}' previd='${escapeAttr(prev.smId!)}'/>`);
-    for (const st of prev.queue.pending()) this.writeStanza(st);
+    const unacked = prev.queue.pending();
+    for (const st of unacked) this.writeStanza(st);
+    // Ask for an ack of the retransmitted stanzas right away (XEP-0198 §4).
+    if (unacked.length) this.writeNonza(`<r xmlns='${NS_SM}'/>`);
     this.ctx.log.info(`${prev.id}: XEP-0198 session resumed (${prev.queue.length} stanzas retransmitted)`);
     this.ctx.guard('resumed', () => this.ctx.sm.resumed(prev), undefined);
   }

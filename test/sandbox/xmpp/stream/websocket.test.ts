@@ -91,3 +91,22 @@ test('a wrong path gets HTTP 404', async () => {
   await assert.rejects(w.start());
   await w.stop().catch(() => {});
 });
+
+test('WebSocket: connection dropped without <close/> → detached, @xmpp/client resumes', async () => {
+  const w = wsClient('wsresume', 'r');
+  await w.start();
+  const deadline = Date.now() + 5000;
+  while (!w.streamManagement.enabled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const session = h.listeners.sessions().find((s) => s.jid?.full === 'wsresume@localhost/r')!;
+  while (session.sm !== 'on' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(session.sm, 'on');
+  const resumed = new Promise<void>((r) => w.streamManagement.on('resumed', () => r()));
+  // The client's own WebSocket, closed at the WebSocket level (no XMPP <close/>).
+  (w.socket as { socket: WebSocket }).socket.close();
+  await resumed;
+  assert.ok(h.sm.events.includes(`detached ${session.id}`));
+  assert.ok(h.sm.events.includes(`resumed ${session.id}`));
+  assert.equal(session.sm, 'on');
+  assert.equal(session.transport, 'websocket');
+  await w.stop();
+});

@@ -68,7 +68,12 @@ export async function loadPluginDir(dir: string): Promise<{ loaded: LoadedFile[]
     try {
       loaded.push({ file, plugins: pluginsOf(await importFresh(file, gen)) });
     } catch (err) {
-      errors.push({ file, error: err instanceof Error ? err.message : String(err) });
+      const code = (err as NodeJS.ErrnoException).code;
+      const msg = err instanceof Error ? err.message : String(err);
+      errors.push({
+        file,
+        error: code === 'ERR_UNKNOWN_FILE_EXTENSION' ? `${msg} (TypeScript plugins load only when the sandbox runs under tsx; compile to .js or .mjs)` : msg,
+      });
     }
   }
   return { loaded, errors };

@@ -258,7 +258,8 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
       };
       child.on('message', onMessage);
       child.on('error', onError);
-      child.once('exit', onExit);
+      // 'close' (not 'exit'): stdout/stderr are drained by then, so a crash report has the last lines.
+      child.once('close', onExit);
       resources.addFn(() => {
         child.off('message', onMessage);
         child.off('error', onError);

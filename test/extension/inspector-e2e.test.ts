@@ -96,4 +96,20 @@ test('Open Stanza Inspector, send a ping from the composer, see its trace', { sk
   // The answer: the ping plugin produced a result to alice.
   assert.ok((await view.locator('#details .links a.packet-link').count()) >= 1, 'links to the produced result');
   await screenshot(page, 'inspector-e2e.png');
+  const rowsShown = await view.locator('.rows .row').count();
+
+  // Hidden behind another editor and shown again: the webview is rebuilt (no
+  // retainContextWhenHidden) and refilled from the host's history.
+  await runCommand(page, 'File: New Untitled Text File');
+  await page.locator('.tabs-container .tab', { hasText: 'Untitled-1' }).waitFor({ timeout: 15_000 });
+  await page.locator('.tabs-container .tab', { hasText: 'Stanza Inspector' }).click();
+  await waitFor('the rows again', async () => (await view.locator('.rows .row').count()) >= rowsShown, 30_000, 250);
+  assert.ok(await view.locator(`.rows .row[data-packet="${packetId}"]`).count(), 'the ping is still listed');
+
+  // Reload the window: the serializer restores the panel with its state (selection, composer).
+  await runCommand(page, 'Developer: Reload Window');
+  await waitForWorkbench(page);
+  await view.locator('#status').waitFor({ timeout: 60_000 });
+  await waitFor('the restored composer', async () => (await view.locator('#composer-as').evaluate((el) => (el as unknown as { value: string }).value)) === `alice@${DOMAIN}/e2e`, 30_000, 250);
+  await waitFor('the restored selection', async () => (await view.locator('#details').innerText()).includes(packetId), 30_000, 250);
 });

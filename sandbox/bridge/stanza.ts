@@ -74,9 +74,7 @@ export function bridgeFrom(from: string | undefined, domain: string): string {
   const bare = slash >= 0 ? from.slice(0, slash) : from;
   const at = bare.indexOf('@');
   const host = at >= 0 ? bare.slice(at + 1) : bare;
-  if (host.toLowerCase() === domain.toLowerCase() && at > 0) return from;
-  if (host.toLowerCase() === domain.toLowerCase() && at < 0) return from;
-  return domain;
+  return host.toLowerCase() === domain.toLowerCase() && at !== 0 ? from : domain;
 }
 
 /** What goes to the dead-letter list: JSON {reason, item, at}. */

@@ -61,7 +61,11 @@ export class Engine {
       if (this.table.has(spec.name)) throw new Error(`command ${spec.name} declared twice`);
       this.table.set(spec.name, spec);
     }
-    // Active expiry: lazy expiry handles reads; this frees keys nobody reads.
+  }
+
+  /** Active expiry: lazy expiry handles reads; this frees keys nobody reads. */
+  startTimers(): void {
+    if (this.sweepTimer) return;
     this.sweepTimer = setInterval(() => {
       let n = 0;
       for (const db of this.dbs) n += db.sweep();

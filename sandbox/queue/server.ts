@@ -82,10 +82,13 @@ export function createQueueServer(opts: QueueServerOptions): QueueServer {
     events: engine.events,
 
     async start() {
+      // start() after stop() (the sandbox restarts): the AOF is the truth, replay it into empty data.
+      engine.flushAllData();
       aof = new Aof({ dir: path.join(config.dataDir, 'queue'), fsync: config.queue.appendfsync, log, rewriteMinBytes: opts.aofRewriteMinBytes });
       const n = aof.load(engine);
       aof.attach(engine);
       engine.aof = aof;
+      engine.startTimers();
       if (n > 0) log.info(`AOF replayed: ${n} commands from ${aof.file}`);
       const srv = net.createServer(onConnection);
       server = srv;

@@ -166,6 +166,17 @@ describe('queue persistence (AOF)', () => {
     await q.stop();
   });
 
+  it('the same server object can be stopped and started again (sandbox restart) without duplicating data', async () => {
+    const q = await startEmbedded();
+    q.server.push('again', ['a', 'b'], 'right');
+    await q.server.stop();
+    const { port } = await q.server.start();
+    const r = await RawClient.connect({ host: '127.0.0.1', port });
+    assert.equal(await r.call('LRANGE', 'again', '0', '-1'), '*2\r\n$1\r\na\r\n$1\r\nb\r\n');
+    r.close();
+    await q.server.stop();
+  });
+
   it('control API reset() empties the data and the log', async () => {
     const dir = tmpDir();
     let q = await startEmbedded({ dataDir: dir });

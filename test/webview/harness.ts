@@ -15,7 +15,7 @@ import type { TraceEvent } from '../../sandbox/trace/events';
 import { InspectorController, type InspectorBackend, type InspectorHostServices } from '../../src/inspector/controller';
 import { renderInspectorHtml } from '../../src/inspector/html';
 import type { HostMessage, InspectorViewState } from '../../src/protocol';
-import { themeCss } from './themes';
+import { themeCss, type ThemeName } from './themes';
 
 const ROOT = resolve(__dirname, '../..');
 const DIST = join(ROOT, 'dist');
@@ -101,7 +101,7 @@ export interface InspectorPage {
 }
 
 export interface OpenOptions {
-  theme?: 'dark' | 'light';
+  theme?: ThemeName;
   state?: InspectorViewState;
   width?: number;
   height?: number;
@@ -117,7 +117,8 @@ async function startServer(): Promise<{ origin: string; close(): Promise<void> }
       if (url.pathname === '/') {
         const origin = `http://${req.headers.host}`;
         const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('base64');
-        const theme = url.searchParams.get('theme') === 'light' ? 'light' : 'dark';
+        const requested = url.searchParams.get('theme');
+        const theme: ThemeName = requested === 'light' || requested === 'high-contrast' ? requested : 'dark';
         let html = renderInspectorHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dist/webview.js`, styleUri: `${origin}/dist/webview.css` });
         // VS Code injects the theme variables and body classes itself; here a stylesheet and the shim do.
         html = html.replace('</head>', `<link rel="stylesheet" href="${origin}/theme-${theme}.css">\n</head>`);
@@ -127,7 +128,8 @@ async function startServer(): Promise<{ origin: string; close(): Promise<void> }
         const theme = url.searchParams.get('theme') ?? 'dark';
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(shim(theme));
       } else if (url.pathname.startsWith('/theme-')) {
-        res.writeHead(200, { 'content-type': 'text/css' }).end(themeCss(url.pathname.includes('light') ? 'light' : 'dark'));
+        const name = url.pathname.slice('/theme-'.length, -'.css'.length);
+        res.writeHead(200, { 'content-type': 'text/css' }).end(themeCss(name === 'light' || name === 'high-contrast' ? name : 'dark'));
       } else if (url.pathname.startsWith('/dist/')) {
         const file = normalize(join(DIST, url.pathname.slice(6)));
         if (!file.startsWith(DIST)) throw new Error('outside dist');
@@ -144,9 +146,11 @@ async function startServer(): Promise<{ origin: string; close(): Promise<void> }
 }
 
 function shim(theme: string): string {
+  // The body classes VS Code sets: vscode-light, vscode-dark, vscode-high-contrast.
+  const kind = theme === 'light' || theme === 'high-contrast' ? theme : 'dark';
   return `(() => {
-  document.body.classList.add('vscode-${theme === 'light' ? 'light' : 'dark'}');
-  document.body.dataset.vscodeThemeKind = 'vscode-${theme === 'light' ? 'light' : 'dark'}';
+  document.body.classList.add('vscode-${kind}');
+  document.body.dataset.vscodeThemeKind = 'vscode-${kind}';
   let state = window.__initialState;
   let acquired = false;
   window.acquireVsCodeApi = () => {

@@ -48,7 +48,7 @@ describe('stanza inspector webview', () => {
     assert.deepEqual(ip.console.filter((c) => /Content Security Policy|Refused/.test(c)), [], 'no CSP violation');
   });
 
-  for (const theme of ['dark', 'light'] as const) {
+  for (const theme of ['dark', 'light', 'high-contrast'] as const) {
     test(`screenshot, ${theme} theme`, async (t) => {
       const ip = await open({ theme });
       t.after(() => ip.close());
@@ -60,7 +60,7 @@ describe('stanza inspector webview', () => {
       await page.screenshot({ path: file });
       if (theme === 'dark') await copyFile(file, 'media/screenshot-inspector.png');
       const bg = await page.evaluate(() => { const g = globalThis as any; return g.getComputedStyle(g.document.body).backgroundColor; });
-      assert.equal(bg, theme === 'dark' ? 'rgb(31, 31, 31)' : 'rgb(255, 255, 255)', 'the theme variables reach the page');
+      assert.equal(bg, { dark: 'rgb(31, 31, 31)', light: 'rgb(255, 255, 255)', 'high-contrast': 'rgb(0, 0, 0)' }[theme], 'the theme variables reach the page');
     });
   }
 

@@ -9,7 +9,9 @@ const common = {
   '--vscode-editor-font-size': '12px',
 };
 
-export const THEMES: Record<'dark' | 'light', Record<string, string>> = {
+export type ThemeName = 'dark' | 'light' | 'high-contrast';
+
+export const THEMES: Record<ThemeName, Record<string, string>> = {
   dark: {
     ...common,
     '--vscode-foreground': '#cccccc',
@@ -120,8 +122,59 @@ export const THEMES: Record<'dark' | 'light', Record<string, string>> = {
     '--vscode-widget-shadow': '#00000029',
     '--vscode-scrollbarSlider-background': '#64646466',
   },
+  'high-contrast': {
+    ...common,
+    '--vscode-foreground': '#ffffff',
+    '--vscode-editor-background': '#000000',
+    '--vscode-descriptionForeground': '#ffffff',
+    '--vscode-disabledForeground': '#a5a5a5',
+    '--vscode-errorForeground': '#f48771',
+    '--vscode-focusBorder': '#f38518',
+    '--vscode-contrastBorder': '#6fc3df',
+    '--vscode-contrastActiveBorder': '#f38518',
+    '--vscode-panel-border': '#6fc3df',
+    '--vscode-list-hoverBackground': 'transparent',
+    '--vscode-list-activeSelectionBackground': 'transparent',
+    '--vscode-list-activeSelectionForeground': '#ffffff',
+    '--vscode-list-focusOutline': '#f38518',
+    '--vscode-textLink-foreground': '#21a6ff',
+    '--vscode-textLink-activeForeground': '#21a6ff',
+    '--vscode-badge-background': '#000000',
+    '--vscode-badge-foreground': '#ffffff',
+    '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-green': '#89d185',
+    '--vscode-charts-purple': '#b180d7',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-yellow': '#ffd700',
+    '--vscode-testing-iconPassed': '#73c991',
+    '--vscode-button-background': '#000000',
+    '--vscode-button-foreground': '#ffffff',
+    '--vscode-button-border': '#6fc3df',
+    '--vscode-button-secondaryBackground': '#000000',
+    '--vscode-button-secondaryForeground': '#ffffff',
+    '--vscode-input-background': '#000000',
+    '--vscode-input-foreground': '#ffffff',
+    '--vscode-input-border': '#6fc3df',
+    '--vscode-input-placeholderForeground': '#ffffffb3',
+    '--vscode-settings-dropdownBackground': '#000000',
+    '--vscode-settings-dropdownBorder': '#6fc3df',
+    '--vscode-settings-dropdownForeground': '#ffffff',
+    '--vscode-settings-dropdownListBorder': '#6fc3df',
+    '--vscode-settings-textInputBackground': '#000000',
+    '--vscode-settings-textInputBorder': '#6fc3df',
+    '--vscode-settings-textInputForeground': '#ffffff',
+    '--vscode-dropdown-background': '#000000',
+    '--vscode-dropdown-border': '#6fc3df',
+    '--vscode-dropdown-foreground': '#ffffff',
+    '--vscode-textCodeBlock-background': '#000000',
+    '--vscode-inputValidation-warningBackground': '#000000',
+    '--vscode-inputValidation-warningBorder': '#6fc3df',
+    '--vscode-inputValidation-errorBackground': '#000000',
+    '--vscode-inputValidation-errorBorder': '#6fc3df',
+    '--vscode-icon-foreground': '#ffffff',
+  },
 };
 
-export function themeCss(theme: 'dark' | 'light'): string {
+export function themeCss(theme: ThemeName): string {
   return `html {\n${Object.entries(THEMES[theme]).map(([k, v]) => `  ${k}: ${v};`).join('\n')}\n}\n`;
 }

@@ -187,6 +187,42 @@ export function clientsSuite(label: string, start: Start): void {
         assert.match(noauth.out, /NOAUTH Authentication required/);
       });
 
+      /** A long-running redis-cli (BLPOP, SUBSCRIBE): its output so far, and a way to stop it. */
+      const background = (args: string[]) => {
+        const p = spawn('redis-cli', ['-h', t.host, '-p', String(t.port), '--no-auth-warning', '-a', t.password, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const state = { out: '', done: false, stop: () => p.kill() };
+        p.stdout.on('data', (d) => (state.out += d));
+        p.on('close', () => (state.done = true));
+        return state;
+      };
+
+      it('serves three blocked redis-cli BLPOPs in order', { skip: !have && 'redis-cli missing' }, async () => {
+        const base = await blockedClients(t);
+        const procs: ReturnType<typeof background>[] = [];
+        for (let i = 0; i < 3; i++) {
+          procs.push(background(['BLPOP', 'cli:fair', '0']));
+          await until(async () => (await blockedClients(t)) === base + i + 1, 5000, `redis-cli ${i} blocked`);
+        }
+        assert.equal((await cli(['RPUSH', 'cli:fair', 'one', 'two', 'three'])).out, '3\n');
+        await until(() => procs.every((p) => p.done), 5000, 'all served');
+        assert.deepEqual(procs.map((p) => p.out), ['cli:fair\none\n', 'cli:fair\ntwo\n', 'cli:fair\nthree\n']);
+      });
+
+      it('SUBSCRIBE (RESP2) and PSUBSCRIBE (-3, push frames) receive PUBLISHed messages', { skip: !have && 'redis-cli missing' }, async () => {
+        const sub = background(['SUBSCRIBE', 'cli:ch']);
+        const psub = background(['-3', 'PSUBSCRIBE', 'cli:*']);
+        try {
+          await until(() => sub.out.includes('subscribe') && psub.out.includes('psubscribe'), 5000, 'subscribed');
+          assert.equal((await cli(['PUBLISH', 'cli:ch', 'hello'])).out, '2\n');
+          await until(() => sub.out.includes('hello') && psub.out.includes('hello'), 5000, 'messages');
+          assert.equal(sub.out, 'subscribe\ncli:ch\n1\nmessage\ncli:ch\nhello\n');
+          assert.equal(psub.out, 'psubscribe\ncli:*\n1\npmessage\ncli:*\ncli:ch\nhello\n');
+        } finally {
+          sub.stop();
+          psub.stop();
+        }
+      });
+
       it('pipe mode (--pipe) transfers a batch of commands', { skip: !have && 'redis-cli missing' }, async () => {
         let input = '';
         for (let i = 0; i < 500; i++) input += `*3\r\n$5\r\nRPUSH\r\n$8\r\ncli:pipe\r\n$${String(i).length}\r\n${i}\r\n`;

@@ -3,7 +3,6 @@
 // stanza hand-off to the session manager. Bad input ends only this stream, with a stream
 // error (§4.9) and a log line.
 
-import { randomBytes } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import { SaslNegotiation, type SaslResult } from '../auth/sasl';
 import { jid as makeJid } from '../jid';
@@ -13,10 +12,9 @@ import { XmlStreamParser, type XmlErrorCondition } from '../xml/parser';
 import { C2sSession, type C2sCarrier } from './c2s-session';
 import { boundFeaturesXml, saslFeaturesXml } from './c2s-features';
 import type { ClosableStream, StreamContext } from './context';
-import {
-  NS_BIND, NS_CLIENT, NS_COMPONENT, NS_FRAMING, NS_SASL, NS_SERVER, NS_SESSION, NS_SM, NS_STANZAS, NS_STREAMS, isStanzaName,
-} from './namespaces';
+import { NS_BIND, NS_CLIENT, NS_COMPONENT, NS_FRAMING, NS_SASL, NS_SERVER, NS_SESSION, NS_SM, NS_STANZAS, isStanzaName } from './namespaces';
 import { streamErrorXml } from './stream-error';
+import { c2sHeaderXml, checkC2sHeader, newStreamId } from './stream-header';
 import type { Wire } from './wire';
 
 // RFC 6120 §6.4.5: allow a reasonable number of retries, then close.
@@ -148,31 +146,16 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
   }
 
   private writeHeader(): void {
-    const id = randomBytes(8).toString('hex');
-    const domain = escapeAttr(this.ctx.config.xmpp.domain);
     this.headerSent = true;
-    if (this.framed) {
-      this.wire.write(`<open xmlns='${NS_FRAMING}' id='${id}' from='${domain}' version='1.0' xml:lang='en'/>`);
-    } else {
-      this.wire.write(`<?xml version='1.0'?><stream:stream xmlns='${NS_CLIENT}' xmlns:stream='${NS_STREAMS}' id='${id}' from='${domain}' version='1.0' xml:lang='en'>`);
-    }
+    this.wire.write(c2sHeaderXml(this.framed, newStreamId(), this.ctx.config.xmpp.domain));
   }
 
   /** RFC 6120 §4.2 / RFC 7395 §3.3.1: check the header, answer with ours and features. */
   private onHeader(root: Element): void {
     if (this.state !== 'header') return this.bad('bad-format', 'unexpected stream header');
     this.writeHeader();
-    if (this.framed) {
-      if (root.attrs.xmlns !== NS_FRAMING) return this.bad('invalid-namespace', `<open/> namespace '${root.attrs.xmlns ?? ''}'`);
-    } else {
-      if (root.name !== 'stream:stream' || root.attrs['xmlns:stream'] !== NS_STREAMS) return this.bad('invalid-namespace', `bad stream header <${root.name}>`);
-      if (root.attrs.xmlns !== NS_CLIENT) return this.bad('invalid-namespace', `stream namespace '${root.attrs.xmlns ?? ''}' is not jabber:client`);
-    }
-    const version = root.attrs.version;
-    if (version !== undefined && !/^1\.\d+$/.test(version)) return this.bad('unsupported-version', `stream version '${version}'`);
-    const to = root.attrs.to;
-    if (to !== undefined && to.toLowerCase() !== this.ctx.config.xmpp.domain) return this.bad('host-unknown', `stream to '${to}'`);
-    // `from` is accepted and not checked (protocol notes §1.2); identity comes from SASL.
+    const problem = checkC2sHeader(root, this.framed, this.ctx.config.xmpp.domain);
+    if (problem) return this.bad(problem.condition, problem.reason);
     if (this.username === null) {
       this.state = 'auth';
       this.wire.write(saslFeaturesXml(this.ctx.config.xmpp.allowAnonymous, this.framed));
@@ -278,9 +261,9 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
 
   /** XEP-0198 §5: resume a detached (or not yet noticed dead) session of the same user. */
   private onResume(el: Element): void {
-    const prev = this.ctx.resumable.get(el.attrs.previd ?? '') as C2sSession | undefined;
+    const prev = C2sSession.resumable(this.ctx, el.attrs.previd ?? '', this.username!);
     const h = Number(el.attrs.h);
-    if (!prev || prev.ended || !prev.jid || prev.jid.local !== this.username || !Number.isInteger(h) || h < 0) {
+    if (!prev || !Number.isInteger(h) || h < 0) {
       this.ctx.log.info(`${this.id}: XEP-0198 resume of '${el.attrs.previd ?? ''}' failed: unknown or expired`);
       return this.wire.write(smFailed('item-not-found'));
     }
@@ -350,17 +333,8 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
 
   /** XEP-0198 §3: enable; h counts from here (inbound) and from <enabled/> (outbound). */
   private onEnable(el: Element): void {
-    const s = this.session;
-    if (s.sm !== 'off') return this.wire.write(smFailed('unexpected-request'));
-    const windowSec = this.ctx.config.xmpp.smResumeTimeoutSec;
-    s.resumable = (el.attrs.resume === 'true' || el.attrs.resume === '1') && windowSec > 0;
-    s.smId = randomBytes(12).toString('base64url');
-    s.sm = 'on';
-    s.inbound = 0;
-    if (s.resumable) this.ctx.resumable.set(s.smId, s);
-    this.wire.write(
-      s.resumable ? `<enabled xmlns='${NS_SM}' id='${s.smId}' resume='true' max='${windowSec}'/>` : `<enabled xmlns='${NS_SM}' id='${s.smId}'/>`,
-    );
+    if (this.session.sm !== 'off') return this.wire.write(smFailed('unexpected-request'));
+    this.wire.write(this.session.enable(el.attrs.resume === 'true' || el.attrs.resume === '1'));
   }
 }
 

@@ -2,6 +2,7 @@
 // when XEP-0198 resumption is on: the connection (C2sConnection) can drop and a new one
 // can take the session over (XEP-0198 §5).
 
+import { randomBytes } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { Jid } from '../jid';
 import type { StreamErrorCondition } from '../session';
@@ -83,6 +84,25 @@ export class C2sSession implements EndableSession {
     if (!this.carrier) return;
     this.requestedUpTo = this.queue.sent;
     this.carrier.writeNonza("<r xmlns='urn:xmpp:sm:3'/>");
+  }
+
+  /** XEP-0198 §3: turn stream management on; returns the <enabled/> reply. */
+  enable(resumeRequested: boolean): string {
+    const windowSec = this.ctx.config.xmpp.smResumeTimeoutSec;
+    this.resumable = resumeRequested && windowSec > 0;
+    this.smId = randomBytes(12).toString('base64url');
+    this.sm = 'on';
+    this.inbound = 0; // XEP-0198 §4: the inbound count starts at <enable/>
+    if (!this.resumable) return `<enabled xmlns='urn:xmpp:sm:3' id='${this.smId}'/>`;
+    this.ctx.resumable.set(this.smId, this);
+    return `<enabled xmlns='urn:xmpp:sm:3' id='${this.smId}' resume='true' max='${windowSec}'/>`;
+  }
+
+  /** XEP-0198 §5: the session `previd` names, if it may be resumed by `username`. */
+  static resumable(ctx: StreamContext, previd: string, username: string): C2sSession | null {
+    const s = ctx.resumable.get(previd);
+    if (!(s instanceof C2sSession) || s.ended || !s.jid || s.jid.local !== username) return null;
+    return s;
   }
 
   /** Connection lost with resumption on: keep the session (XEP-0198 §5). */

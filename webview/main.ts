@@ -153,8 +153,12 @@ function renderSelected(): void {
   detailFrame = requestAnimationFrame(() => {
     detailFrame = 0;
     const p = selected ? model.byId.get(selected) : undefined;
+    // The same packet re-rendered (its outcome arrived): keep the reader's scroll position.
+    const keepScroll = p && details.dataset.packet === p.id ? details.scrollTop : 0;
+    details.dataset.packet = p?.id ?? '';
     if (p) renderDetails(details, p, model, { select: (id) => select(id, true), copy: (text) => vscode.postMessage({ type: 'copy', text }) });
     else renderEmpty(details, selected ? `Stanza ${selected} is not in the inspector's history.` : 'Select a stanza to see its path through the pipeline.');
+    details.scrollTop = keepScroll;
   });
 }
 

@@ -168,6 +168,21 @@ describe('stanza inspector webview', () => {
     assert.match(ip.copied[0]!, /<message[\s\S]*<body>/);
   });
 
+  test('keyboard: arrow keys move the selection through the list', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    const ids = await visibleIds(ip);
+    await page.locator(`.rows .row[data-packet="${ids[1]}"]`).click();
+    await page.locator('#packets').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.locator('#details .packet-id', { hasText: new RegExp(`^${ids[2]}$`) }).waitFor();
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    await page.locator('#details .packet-id', { hasText: new RegExp(`^${ids[0]}$`) }).waitFor();
+    assert.equal(await page.locator(`.rows .row[data-packet="${ids[0]}"]`).getAttribute('aria-selected'), 'true');
+  });
+
   test('an iq request links to its response (paired by id)', async (t) => {
     const ip = await open();
     t.after(() => ip.close());

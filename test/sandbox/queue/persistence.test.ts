@@ -12,40 +12,42 @@ import { blockedClients, RawClient, startEmbedded, tmpDir, until } from './helpe
 const aofPath = (dir: string) => path.join(dir, 'queue', 'appendonly.aof');
 
 describe('queue persistence (AOF)', () => {
-  it('everysec: a clean stop and restart keeps lists, strings, expiries and other databases', async () => {
-    const dir = tmpDir();
-    let q = await startEmbedded({ dataDir: dir, appendfsync: 'everysec' });
-    const c = new Redis({ port: q.port, lazyConnect: true });
-    await c.connect();
-    await c.rpush('jobs', 'a', 'b', 'c', 'd');
-    await c.lpop('jobs');
-    await c.lmove('jobs', 'jobs:processing', 'RIGHT', 'LEFT');
-    await c.set('counter', '41');
-    await c.incr('counter');
-    await c.set('temp', 'x', 'EX', 1000);
-    await c.select(3);
-    await c.rpush('db3list', 'z');
-    await c.select(0);
-    await c.rpush('binary', Buffer.from([0, 255, 13, 10, 200]));
-    c.disconnect();
-    await q.stop();
-    q = await startEmbedded({ dataDir: dir, appendfsync: 'everysec' });
-    const d = new Redis({ port: q.port, lazyConnect: true });
-    await d.connect();
-    try {
-      assert.deepEqual(await d.lrange('jobs', 0, -1), ['b', 'c']);
-      assert.deepEqual(await d.lrange('jobs:processing', 0, -1), ['d']);
-      assert.equal(await d.get('counter'), '42');
-      const ttl = await d.ttl('temp');
-      assert.ok(ttl > 990 && ttl <= 1000, `ttl ${ttl}`);
-      assert.deepEqual(await d.lrangeBuffer('binary', 0, -1), [Buffer.from([0, 255, 13, 10, 200])]);
-      await d.select(3);
-      assert.deepEqual(await d.lrange('db3list', 0, -1), ['z']);
-    } finally {
-      d.disconnect();
+  for (const appendfsync of ['everysec', 'no'] as const) {
+    it(`${appendfsync}: a clean stop and restart keeps lists, strings, expiries and other databases`, async () => {
+      const dir = tmpDir();
+      let q = await startEmbedded({ dataDir: dir, appendfsync });
+      const c = new Redis({ port: q.port, lazyConnect: true });
+      await c.connect();
+      await c.rpush('jobs', 'a', 'b', 'c', 'd');
+      await c.lpop('jobs');
+      await c.lmove('jobs', 'jobs:processing', 'RIGHT', 'LEFT');
+      await c.set('counter', '41');
+      await c.incr('counter');
+      await c.set('temp', 'x', 'EX', 1000);
+      await c.select(3);
+      await c.rpush('db3list', 'z');
+      await c.select(0);
+      await c.rpush('binary', Buffer.from([0, 255, 13, 10, 200]));
+      c.disconnect();
       await q.stop();
-    }
-  });
+      q = await startEmbedded({ dataDir: dir, appendfsync });
+      const d = new Redis({ port: q.port, lazyConnect: true });
+      await d.connect();
+      try {
+        assert.deepEqual(await d.lrange('jobs', 0, -1), ['b', 'c']);
+        assert.deepEqual(await d.lrange('jobs:processing', 0, -1), ['d']);
+        assert.equal(await d.get('counter'), '42');
+        const ttl = await d.ttl('temp');
+        assert.ok(ttl > 990 && ttl <= 1000, `ttl ${ttl}`);
+        assert.deepEqual(await d.lrangeBuffer('binary', 0, -1), [Buffer.from([0, 255, 13, 10, 200])]);
+        await d.select(3);
+        assert.deepEqual(await d.lrange('db3list', 0, -1), ['z']);
+      } finally {
+        d.disconnect();
+        await q.stop();
+      }
+    });
+  }
 
   it('always: every acknowledged push survives kill -9 of the queue process', async () => {
     const dir = tmpDir();

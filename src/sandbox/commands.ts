@@ -83,6 +83,31 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       vscode.window.setStatusBarMessage(`Copied ${node.value}`, 2000);
     }),
 
+    // Tree item actions (inline buttons in the XMPP Sandbox view).
+    reg('xmppSandbox.kickSession', async (node?: TreeNode) => {
+      if (!sb.running || node?.kind !== 'resource' || !node.value) return undefined;
+      const r = await sb.call('sessions.kick', { fullJid: node.value });
+      log.info(`Disconnected ${node.value}`);
+      return r;
+    }),
+    reg('xmppSandbox.purgeQueueKey', async (node?: TreeNode) => {
+      if (!sb.running || node?.kind !== 'queue' || !node.value) return undefined;
+      return sb.call('queue.purge', { key: node.value });
+    }),
+    reg('xmppSandbox.purgeOffline', async (node?: TreeNode) => {
+      if (!sb.running || node?.kind !== 'offline' || !node.value) return undefined;
+      return sb.call('offline.purge', { bareJid: node.value });
+    }),
+    reg('xmppSandbox.reloadPlugins', async () => {
+      if (!sb.running) return notRunning();
+      const r = await sb.call('plugins.reload', {});
+      log.info(`Reloaded plugins: ${r.loaded.join(', ') || 'none'}`);
+      for (const e of r.errors) log.error(`Plugin ${e.file}: ${e.error}`);
+      if (r.errors.length) void vscode.window.showErrorMessage(`${r.errors.length} plugin(s) failed to load: ${r.errors.map((e) => e.file).join(', ')}`, 'Show Log').then((p) => p && log.show(true));
+      else vscode.window.setStatusBarMessage(`Reloaded ${r.loaded.length} plugin(s)`, 3000);
+      return r;
+    }),
+
     reg('xmppSandbox.setExternalQueuePassword', async () => {
       const value = await vscode.window.showInputBox({ title: "Password of the bridge's external Redis", password: true, prompt: 'Kept in the OS secret store. Empty: remove it.', ignoreFocusOut: true });
       if (value === undefined) return;

@@ -164,7 +164,8 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
     item.description = node.description;
     item.tooltip = node.tooltip ?? (node.value ? `${node.label}: ${node.value}` : undefined);
     if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
-    item.contextValue = `${node.kind}${node.value ? ' copyable' : ''}`;
+    // e.g. 'resource copyable', 'group pipeline': package.json's menus match on it.
+    item.contextValue = [node.kind, node.kind === 'group' ? node.id.slice('group/'.length) : '', node.value ? 'copyable' : ''].filter(Boolean).join(' ');
     return item;
   }
 

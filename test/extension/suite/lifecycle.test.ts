@@ -137,6 +137,34 @@ export function lifecycleTests(): void {
       await waitFor('offline store empty', () => !findNode(a.tree.nodes, (n) => n.id === `offline/bob@${DOMAIN}`));
     });
 
+    it('tree actions: disconnect a session, delete a queue key, delete offline messages', async () => {
+      const a = await api();
+      const erin = client({ service: `xmpp://127.0.0.1:${c2sPort}`, domain: DOMAIN, username: 'erin', password: 'sandbox', resource: 'kick' });
+      erin.on('error', () => undefined);
+      erin.reconnect.stop();
+      clients.push(erin);
+      await erin.start();
+      const resource = await waitFor('erin in the tree', () => findNode(a.tree.nodes, (n) => n.id === `resource/erin@${DOMAIN}/kick`));
+      let disconnected = false;
+      erin.once('disconnect', () => (disconnected = true));
+      await vscode.commands.executeCommand('xmppSandbox.kickSession', resource);
+      await waitFor('erin gone from the tree', () => !findNode(a.tree.nodes, (n) => n.id === `session/erin@${DOMAIN}`));
+      await waitFor("erin's connection closed", () => disconnected);
+
+      await a.sandbox.call('queue.push', { key: 'suite:jobs', values: ['a', 'b'] });
+      const key = await waitFor('the queue key with 2 items', () => findNode(a.tree.nodes, (n) => n.id === 'queue/suite:jobs' && n.description === '2 items'));
+      await vscode.commands.executeCommand('xmppSandbox.purgeQueueKey', key);
+      await waitFor('the queue key gone', () => !findNode(a.tree.nodes, (n) => n.id === 'queue/suite:jobs'));
+
+      await vscode.commands.executeCommand('xmppSandbox.sendTestMessage', { to: `frank@${DOMAIN}`, body: 'later' });
+      const user = await waitFor('frank in the offline store', () => findNode(a.tree.nodes, (n) => n.id === `offline/frank@${DOMAIN}`));
+      await vscode.commands.executeCommand('xmppSandbox.purgeOffline', user);
+      await waitFor('frank gone from the offline store', () => !findNode(a.tree.nodes, (n) => n.id === `offline/frank@${DOMAIN}`));
+
+      const reloaded = await vscode.commands.executeCommand<{ loaded: string[]; errors: unknown[] }>('xmppSandbox.reloadPlugins');
+      assert.deepEqual(reloaded?.errors, []);
+    });
+
     it('declared accounts use their own password (xmppSandbox.accounts)', async () => {
       const carol = client({ service: `xmpp://127.0.0.1:${c2sPort}`, domain: DOMAIN, username: 'carol', password: 'wonderland', resource: 'r' });
       carol.on('error', () => undefined);

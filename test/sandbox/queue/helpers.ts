@@ -30,8 +30,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+const tmpDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A temp dir removed when the test process exits (tests restart servers on the same dir). */
 export function tmpDir(prefix = 'queue-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(d);
+  return d;
 }
 
 export interface Embedded extends Target {

@@ -75,16 +75,16 @@ export interface Plugin {
   types?: string[];
   /** Only this direction ('out' = from a local sender, 'in' = towards the receiver); omitted = both. */
   directions?: ('in' | 'out')[];
-  /** Inline and cheap; return true or {block, reason} to stop the packet. */
+  /** Synchronous, inline and cheap (Tigase: runs in the SM thread); return true or {block, reason} to stop the packet. */
   preProcess?(p: Packet, ctx: PluginContext): PreProcessVerdict;
   /**
    * Run for packets matching `handles`/`types`/`directions`, in its own bounded queue, in order
    * per bare JID. Return false to say "not mine" (the default action then still applies).
    */
   process?(p: Packet, ctx: PluginContext): void | boolean | Promise<void | boolean>;
-  /** Run on every packet that was not blocked, after the process stage. */
+  /** Synchronous; runs on every packet that was not blocked, after the process stage (return true = handled it). */
   postProcess?(p: Packet, ctx: PluginContext): void | boolean;
-  /** Inspect the results of a packet; splice items out of `results` to drop them (return the reason). */
+  /** Synchronous; inspect the results of a packet; splice items out of `results` to drop them (return the reason). */
   filter?(p: Packet, ctx: PluginContext, results: ResultItem[]): string | void;
   /** Elements added to <stream:features/> after authentication (RFC 6120 §4.3.2). */
   streamFeatures?(session: StreamSession): Element[];

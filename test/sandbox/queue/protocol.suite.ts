@@ -161,6 +161,34 @@ export function protocolSuite(label: string, start: Start): void {
       assert.equal(await c.call('EXEC'), '*2\r\n:1\r\n*-1\r\n');
     });
 
+    it('answers transaction and option errors like Redis 7', async () => {
+      assert.equal(await c.call('EXEC'), '-ERR EXEC without MULTI\r\n');
+      assert.equal(await c.call('DISCARD'), '-ERR DISCARD without MULTI\r\n');
+      assert.equal(await c.call('MULTI'), '+OK\r\n');
+      assert.equal(await c.call('MULTI'), '-ERR MULTI calls can not be nested\r\n');
+      assert.equal(await c.call('NOPE'), "-ERR unknown command 'NOPE', with args beginning with: \r\n");
+      assert.equal(await c.call('RPUSH', 'never', 'x'), '+QUEUED\r\n');
+      assert.equal(await c.call('EXEC'), '-EXECABORT Transaction discarded because of previous errors.\r\n');
+      assert.equal(await c.call('EXISTS', 'never'), ':0\r\n');
+      assert.equal(await c.call('MULTI'), '+OK\r\n');
+      assert.equal(await c.call('DISCARD'), '+OK\r\n');
+      assert.equal(await c.call('SELECT', 'x'), NOT_INT);
+      assert.equal(await c.call('SCAN', 'abc'), '-ERR invalid cursor\r\n');
+      assert.equal(await c.call('RPUSH', 'l', 'x'), ':1\r\n');
+      assert.equal(await c.call('SET', 'l', 'v', 'GET'), WRONGTYPE);
+      assert.equal(await c.call('EXPIRE', 'l', '10', 'NX', 'XX'), '-ERR NX and XX, GT or LT options at the same time are not compatible\r\n');
+      assert.equal(await c.call('EXPIRE', 'l', '10', 'GT', 'LT'), '-ERR GT and LT options at the same time are not compatible\r\n');
+      assert.equal(await c.call('EXPIRE', 'l', '10', 'FOO'), '-ERR Unsupported option FOO\r\n');
+      assert.equal(await c.call('EXPIRE', 'l', '10', 'XX'), ':0\r\n');
+      assert.equal(await c.call('EXPIRE', 'l', '10', 'NX'), ':1\r\n');
+      assert.equal(await c.call('EXPIRE', 'l', '-1'), ':1\r\n');
+      assert.equal(await c.call('EXISTS', 'l'), ':0\r\n');
+      assert.equal(await c.call('ECHO'), "-ERR wrong number of arguments for 'echo' command\r\n");
+      assert.equal(await c.call('PING', 'a', 'b'), "-ERR wrong number of arguments for 'ping' command\r\n");
+      assert.equal(await c.call('HELLO', '3', 'SETNAME'), "-ERR Syntax error in HELLO option 'SETNAME'\r\n");
+      assert.equal(await c.call('CLIENT', 'SETINFO', 'color', 'red').then((r) => r.startsWith('-ERR ')), true);
+    });
+
     it('validates blocking timeouts and times out with a null array', async () => {
       assert.equal(await c.call('BLPOP', 'q', '-1'), '-ERR timeout is negative\r\n');
       assert.equal(await c.call('BLPOP', 'q', 'abc'), '-ERR timeout is not a float or out of range\r\n');

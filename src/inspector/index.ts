@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { ControlApi } from '../../sandbox/control/api';
 import { INSPECTOR_VIEW_TYPE } from '../protocol';
-import { InspectorPanel } from './panel';
+import { InspectorPanel, inspectorLog } from './panel';
 
 export type InspectorSandbox = ControlApi & { readonly running: boolean; onDidChangeRunning: vscode.Event<boolean> };
 
@@ -14,6 +14,7 @@ export const OPEN_INSPECTOR_COMMAND = 'xmppSandbox.openInspector';
 
 export function registerInspector(context: vscode.ExtensionContext, sandbox: InspectorSandbox): void {
   context.subscriptions.push(
+    inspectorLog,
     vscode.commands.registerCommand(OPEN_INSPECTOR_COMMAND, () => InspectorPanel.createOrShow(context.extensionUri, sandbox)),
     vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {

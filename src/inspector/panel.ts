@@ -10,6 +10,10 @@ import { InspectorController, type InspectorBackend, type InspectorHostServices 
 import { renderInspectorHtml } from './html';
 
 let output: vscode.LogOutputChannel | undefined;
+
+/** Disposes the inspector's output channel (registered in context.subscriptions by index.ts). */
+export const inspectorLog: vscode.Disposable = { dispose: () => (output?.dispose(), (output = undefined)) };
+
 function log(level: 'info' | 'warn' | 'error', message: string): void {
   output ??= vscode.window.createOutputChannel('XMPP Stanza Inspector', { log: true });
   output[level](message);
@@ -74,19 +78,25 @@ export class InspectorPanel {
     const post = (m: HostMessage): void => void panel.webview.postMessage(m);
     this.controller = new InspectorController(sandbox, services, post);
     const webview = panel.webview;
+    // Listen before the page loads, so its first message ('ready') cannot be missed.
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: unknown) => void this.controller.receive(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
     webview.html = renderInspectorHtml({
       cspSource: webview.cspSource,
       nonce: crypto.randomBytes(18).toString('base64'),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.css')).toString(),
     });
-    this.disposables.push(
-      webview.onDidReceiveMessage((m: unknown) => void this.controller.receive(m)),
-      panel.onDidDispose(() => this.dispose()),
-    );
   }
 
+  private disposed = false;
+
   dispose(): void {
+    // panel.dispose() fires onDidDispose, which calls us again.
+    if (this.disposed) return;
+    this.disposed = true;
     if (InspectorPanel.current === this) InspectorPanel.current = undefined;
     this.controller.dispose();
     this.panel.dispose();

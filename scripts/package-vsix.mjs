@@ -1,9 +1,11 @@
-// `npm run package` (after `node esbuild.mjs --production`): packs the .vsix with
-// @vscode/vsce 4, which needs Node >= 22: it runs with the Node 24 from .tools/
-// (scripts/install-tools.sh) when the current Node is older. Prints the file and its size.
+// `npm run package`: production bundles + the .vsix, packed with @vscode/vsce 4 (which needs
+// Node >= 22: it runs with the Node 24 from .tools/ — scripts/install-tools.sh — when the
+// current Node is older). Everything happens in a staging folder (sources symlinked, bundles
+// built there), so a dist/ that tests or `--watch` are rewriting never leaks into the package.
 //   node scripts/package-vsix.mjs [--out FILE]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -18,20 +20,43 @@ if (!nodeBin) {
   console.error('@vscode/vsce needs Node >= 22: run scripts/install-tools.sh (installs Node 24 into .tools/) or use Node 22+.');
   process.exit(1);
 }
-for (const f of ['dist/extension.js', 'dist/sandbox.js']) {
-  if (!existsSync(join(root, f))) {
-    console.error(`${f} is missing: run node esbuild.mjs --production first`);
-    process.exit(1);
+
+function run(cmd, args, cwd, env = process.env) {
+  const r = spawnSync(cmd, args, { cwd, stdio: 'inherit', env });
+  if (r.status !== 0) {
+    console.error(`${[cmd, ...args].join(' ')} failed (${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
   }
 }
 
-const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-// --no-dependencies: everything is bundled into dist/, node_modules is not shipped.
-const r = spawnSync(nodeBin, [vsce, 'package', '--no-dependencies', '--out', out], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, PATH: `${join(nodeBin, '..')}:${process.env.PATH}` },
-});
-if (r.status !== 0) process.exit(r.status ?? 1);
-const size = statSync(out).size;
-console.log(`packaged ${out} (${(size / 1024).toFixed(1)} KiB)`);
+const stage = mkdtempSync(join(tmpdir(), 'xmpp-sandbox-vsix-'));
+try {
+  for (const name of ['sandbox', 'src', 'webview', 'templates', 'types', 'node_modules']) {
+    if (existsSync(join(root, name))) symlinkSync(join(root, name), join(stage, name));
+  }
+  // vsce does not follow symlinked folders: copy what it ships.
+  for (const name of ['media', 'templates']) {
+    if (existsSync(join(root, name))) {
+      rmSync(join(stage, name), { force: true });
+      cpSync(join(root, name), join(stage, name), { recursive: true });
+    }
+  }
+  for (const name of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'esbuild.mjs', 'tsconfig.json']) {
+    if (existsSync(join(root, name))) copyFileSync(join(root, name), join(stage, name));
+  }
+  run(process.execPath, ['esbuild.mjs', '--production', '--only=sandbox,extension,webview'], stage);
+  for (const f of ['dist/extension.js', 'dist/sandbox.js']) {
+    if (!existsSync(join(stage, f))) {
+      console.error(`${f} was not built`);
+      process.exit(1);
+    }
+  }
+  // --no-dependencies: everything is bundled into dist/, node_modules is not shipped.
+  run(nodeBin, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', out], stage, {
+    ...process.env,
+    PATH: `${join(nodeBin, '..')}:${process.env.PATH}`,
+  });
+} finally {
+  rmSync(stage, { recursive: true, force: true });
+}
+console.log(`packaged ${out} (${(statSync(out).size / 1024).toFixed(1)} KiB)`);

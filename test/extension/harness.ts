@@ -5,7 +5,7 @@
 // See /work/shared/design/vscode-testing.md for what was checked on these machines.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -293,31 +293,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/**
- * Builds the production bundles and packs the .vsix into test-results/; returns its path.
- * Builds in a staging folder (sources symlinked), so the repository's dist/ that other tests
- * are using is never rewritten under them.
- */
+/** Packs the .vsix (production bundles, built in a staging folder) into test-results/; returns its path. */
 export function packageVsix(): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const out = join(RESULTS_DIR, 'xmpp-sandbox-test.vsix');
-  const stage = tempDir('xmpp-sandbox-vsix-');
-  try {
-    for (const name of ['sandbox', 'src', 'webview', 'templates', 'types', 'node_modules', '.tools']) {
-      if (existsSync(join(REPO_ROOT, name))) symlinkSync(join(REPO_ROOT, name), join(stage, name));
-    }
-    cpSync(join(REPO_ROOT, 'media'), join(stage, 'media'), { recursive: true });
-    for (const name of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'esbuild.mjs', 'tsconfig.json']) {
-      if (existsSync(join(REPO_ROOT, name))) copyFileSync(join(REPO_ROOT, name), join(stage, name));
-    }
-    mkdirSync(join(stage, 'scripts'));
-    copyFileSync(join(REPO_ROOT, 'scripts', 'package-vsix.mjs'), join(stage, 'scripts', 'package-vsix.mjs'));
-    const build = spawnSync(process.execPath, ['esbuild.mjs', '--production', '--only=sandbox,extension,webview'], { cwd: stage, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`esbuild --production failed:\n${build.stdout}\n${build.stderr}`);
-    const pack = spawnSync(process.execPath, ['scripts/package-vsix.mjs', '--out', out], { cwd: stage, encoding: 'utf8' });
-    if (pack.status !== 0) throw new Error(`packaging failed:\n${pack.stdout}\n${pack.stderr}`);
-    return out;
-  } finally {
-    rmSync(stage, { recursive: true, force: true });
-  }
+  const pack = spawnSync(process.execPath, ['scripts/package-vsix.mjs', '--out', out], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (pack.status !== 0) throw new Error(`packaging failed:\n${pack.stdout}\n${pack.stderr}`);
+  return out;
 }

@@ -38,6 +38,7 @@ type ArrivalInput = Omit<ArrivalEvent, 'v' | 'seq' | 'ts'>;
 type PluginInput = Omit<PluginEvent, 'v' | 'seq' | 'ts'>;
 type OutcomeInput = Omit<OutcomeEvent, 'v' | 'seq' | 'ts'>;
 const xmlCache = new WeakMap<Element, string>();
+const PLUGIN_SOURCE = Object.freeze({ kind: 'plugin' as const });
 
 const now = () => performance.now();
 const us = (ms: number) => Math.round(ms * 1000 * 10) / 10;
@@ -148,7 +149,17 @@ export class Pipeline {
     }
     let child: Packet;
     try {
-      child = makePacket({ element: stanza, direction: 'in', source: { kind: 'plugin' }, parentId: run.p.id, producedBy, depth: run.p.depth + 1 });
+      // A forwarded copy of the same frozen element keeps the parent's parsed addresses.
+      const same = stanza === run.p.element && stanza.attrs.to !== undefined;
+      child = makePacket({
+        element: stanza,
+        direction: 'in',
+        source: PLUGIN_SOURCE,
+        parentId: run.p.id,
+        producedBy,
+        depth: run.p.depth + 1,
+        ...(same ? { from: run.p.from, to: run.p.to } : {}),
+      });
     } catch (err) {
       this.deps.log.warn(`plugin ${producedBy} emitted a stanza with a malformed JID; dropped`, err);
       return null;

@@ -59,6 +59,7 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
     );
     wire.onData((d) => this.parser.write(d));
     wire.onClose(() => this.onWireClose());
+    wire.onOverflow(() => this.bad('resource-constraint', 'peer is not reading: outbound buffer limit reached'));
     this.bindTimer = setTimeout(() => this.bad('connection-timeout', `not bound after ${BIND_TIMEOUT_MS / 1000} s`), BIND_TIMEOUT_MS);
     this.bindTimer.unref();
     ctx.log.debug(`${this.session.id}: connected from ${wire.remote}`);

@@ -54,6 +54,7 @@ export class ComponentConnection implements EndableSession, ClosableStream {
     );
     wire.onData((d) => this.parser.write(d));
     wire.onClose(() => this.onWireClose());
+    wire.onOverflow(() => this.bad('resource-constraint', 'peer is not reading: outbound buffer limit reached'));
     const timer = setTimeout(() => {
       if (this.state === 'header' || this.state === 'handshake') this.bad('connection-timeout', `no handshake after ${HANDSHAKE_TIMEOUT_MS / 1000} s`);
     }, HANDSHAKE_TIMEOUT_MS);

@@ -16,9 +16,17 @@ export interface Wire {
   destroy(): void;
   onData(fn: (data: Buffer | string) => void): void;
   onClose(fn: () => void): void;
+  /** Called once when the peer stops reading and OUTBOUND_LIMIT bytes pile up unsent. */
+  onOverflow(fn: () => void): void;
 }
 
 const GRACE_MS = 1000;
+/**
+ * A peer that does not read must not make the sandbox buffer without bound (and run out of
+ * memory for everyone): past this many unsent bytes its stream is closed. With XEP-0198 the
+ * unacknowledged stanzas go back to the session manager (offline storage).
+ */
+export const OUTBOUND_LIMIT = 16 * 1024 * 1024;
 
 export class TcpWire implements Wire {
   readonly transport = 'tcp' as const;
@@ -27,6 +35,7 @@ export class TcpWire implements Wire {
   private scheduled = false;
   private ending = false;
   private closeFns: (() => void)[] = [];
+  private overflowFn: (() => void) | null = null;
   closed = false;
 
   constructor(private readonly socket: Socket) {
@@ -65,7 +74,16 @@ export class TcpWire implements Wire {
     const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
     this.pending = [];
     this.socket.write(data);
+    if (this.socket.writableLength > OUTBOUND_LIMIT && this.overflowFn && !this.ending) {
+      const fn = this.overflowFn;
+      this.overflowFn = null;
+      fn();
+    }
   };
+
+  onOverflow(fn: () => void): void {
+    this.overflowFn = fn;
+  }
 
   end(graceMs = GRACE_MS): void {
     if (this.ending || this.closed) return;
@@ -85,6 +103,7 @@ export class WsWire implements Wire {
   readonly transport = 'websocket' as const;
   private ending = false;
   private closeFns: (() => void)[] = [];
+  private overflowFn: (() => void) | null = null;
   closed = false;
 
   constructor(private readonly ws: WebSocket, readonly remote: string) {
@@ -110,6 +129,15 @@ export class WsWire implements Wire {
   write(s: string): void {
     if (this.closed || this.ending || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(s);
+    if (this.ws.bufferedAmount > OUTBOUND_LIMIT && this.overflowFn) {
+      // Deferred: not from inside the session manager's send() call.
+      process.nextTick(this.overflowFn);
+      this.overflowFn = null;
+    }
+  }
+
+  onOverflow(fn: () => void): void {
+    this.overflowFn = fn;
   }
 
   end(graceMs = GRACE_MS): void {

@@ -124,3 +124,26 @@ test('WebSocket: restricted XML in a frame → framed stream error and <close/>'
   assert.equal(frames.at(-1), `<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>`);
   await othersStillWork();
 });
+
+test('a peer that stops reading is cut off with <resource-constraint/>, others unaffected', async () => {
+  const slow = await rawLogin(h.ports.c2sPort, 'slow', 'sandbox', 'r');
+  const flood = await rawLogin(h.ports.c2sPort, 'flood', 'sandbox', 'r');
+  slow.socket.pause();
+  const session = h.listeners.sessions().find((s) => s.jid?.full === 'slow@localhost/r')!;
+  const msg = `<message to='slow@localhost/r'><body>${'z'.repeat(900)}</body></message>`.repeat(100);
+  // ~40 MB towards a reader that reads nothing; the limit is 16 MB of unsent data.
+  for (let i = 0; i < 400 && !h.sm.events.includes(`ended ${session.id}`); i++) {
+    if (!flood.socket.write(msg)) await new Promise((r) => flood.socket.once('drain', r));
+  }
+  const deadline = Date.now() + 10_000;
+  while (!h.sm.events.includes(`ended ${session.id}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(h.sm.events.includes(`ended ${session.id}`), 'slow session ended');
+  assert.ok(h.warnings.some((w) => w.includes('not reading') && w.includes('<resource-constraint/>')));
+  // The stream error sits behind 16 MB the peer never read: the server does not wait for
+  // it, it drops the connection after its grace period.
+  slow.socket.resume();
+  await slow.waitClosed(20_000);
+  slow.destroy();
+  flood.destroy();
+  await othersStillWork();
+});

@@ -44,13 +44,14 @@ export interface SessionView {
 
 export type HostMessage =
   /** First message after 'ready': the state the UI starts from (history follows as 'trace'). */
-  | { type: 'init'; protocol: typeof INSPECTOR_PROTOCOL_VERSION; running: boolean; sessions: SessionView[]; domain: string | null }
+  | { type: 'init'; protocol: typeof INSPECTOR_PROTOCOL_VERSION; running: boolean; sessions: SessionView[]; components: string[]; domain: string | null }
   /** A batch of trace events, oldest first. */
   | { type: 'trace'; events: TraceEvent[] }
   /** Forget every event shown so far ('cleared' by the user, or the sandbox 'restarted': packet ids restart). */
   | { type: 'reset'; reason: 'cleared' | 'restarted' }
   | { type: 'running'; running: boolean; domain: string | null }
-  | { type: 'sessions'; sessions: SessionView[] }
+  /** Who the composer can send as: connected sessions, and components (by domain). */
+  | { type: 'sessions'; sessions: SessionView[]; components: string[] }
   /** Answer to a 'send': the injected packet's id, or why it was refused. */
   | { type: 'sendResult'; requestId: number; ok: true; packetId: string }
   | { type: 'sendResult'; requestId: number; ok: false; error: string }

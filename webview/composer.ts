@@ -63,6 +63,7 @@ export class Composer {
   private readonly sendButton: ValueElement;
   private readonly historyList: HTMLElement;
   private sessions: SessionView[] = [];
+  private components: string[] = [];
   private domain = 'localhost';
   private running = false;
   private valid = false;
@@ -169,18 +170,24 @@ export class Composer {
   setRunning(running: boolean, domain: string | null): void {
     this.running = running;
     if (domain) this.domain = domain;
+    this.renderSessions();
     this.validate();
   }
 
-  setSessions(sessions: SessionView[]): void {
+  setSessions(sessions: SessionView[], components: string[] = []): void {
     this.sessions = sessions;
+    this.components = components;
     this.renderSessions();
   }
 
   private renderSessions(): void {
     clear(this.sessionSelect);
+    // stanza.inject: a session's full JID sends as that session (outgoing); any other address
+    // (a component, the server) is processed as incoming from it.
     this.sessionSelect.append(h('vscode-option', { attrs: { value: '' } }, this.sessions.length ? 'Sessions…' : 'No sessions'));
     for (const s of this.sessions) for (const r of s.resources) this.sessionSelect.append(h('vscode-option', { attrs: { value: r.fullJid } }, `${r.fullJid} (${r.transport}${r.available ? '' : ', unavailable'})`));
+    for (const c of this.components) this.sessionSelect.append(h('vscode-option', { attrs: { value: c } }, `${c} (component)`));
+    if (this.running) this.sessionSelect.append(h('vscode-option', { attrs: { value: this.domain } }, `${this.domain} (the server)`));
   }
 
   private renderHistory(): void {

@@ -218,8 +218,8 @@ function setRunning(r: boolean, domain: string | null): void {
   composer.setRunning(r, domain);
 }
 
-function setSessions(sessions: SessionView[]): void {
-  composer.setSessions(sessions);
+function setSessions(sessions: SessionView[], components: string[]): void {
+  composer.setSessions(sessions, components);
 }
 
 window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
@@ -227,7 +227,7 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
   switch (m?.type) {
     case 'init':
       setRunning(m.running, m.domain);
-      setSessions(m.sessions);
+      setSessions(m.sessions, m.components);
       break;
     case 'trace':
       if (paused) {
@@ -247,7 +247,7 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
       setRunning(m.running, m.domain);
       break;
     case 'sessions':
-      setSessions(m.sessions);
+      setSessions(m.sessions, m.components);
       break;
     case 'sendResult': {
       const req = pendingSends.get(m.requestId);

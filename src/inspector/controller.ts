@@ -54,6 +54,8 @@ export class InspectorController {
   private loading: TraceEvent[] | null = null;
   private readonly runningSub: { dispose(): void };
   private domain: string | null = null;
+  private sessionViews: SessionView[] = [];
+  private components: string[] = [];
   private disposed = false;
   /** Resolves when the current attach (subscribe + snapshot) is done; tests await it. */
   attached: Promise<void> = Promise.resolve();
@@ -116,7 +118,12 @@ export class InspectorController {
         else this.batcher.add(this.history.push(e.events));
         break;
       case 'sessions-changed':
-        if (this.batcher.isReady) this.post({ type: 'sessions', sessions: toSessionViews(e.sessions) });
+        this.sessionViews = toSessionViews(e.sessions);
+        if (this.batcher.isReady) this.post({ type: 'sessions', sessions: this.sessionViews, components: this.components });
+        break;
+      case 'components-changed':
+        this.components = e.components.map((c) => c.domain);
+        if (this.batcher.isReady) this.post({ type: 'sessions', sessions: this.sessionViews, components: this.components });
         break;
     }
   }
@@ -129,12 +136,19 @@ export class InspectorController {
     this.batcher.flush();
   }
 
-  private async sessions(): Promise<SessionView[]> {
-    if (!this.backend.running) return [];
+  /** Refresh who the composer can send as (sessions and components). */
+  private async refreshAddresses(): Promise<void> {
+    if (!this.backend.running) {
+      this.sessionViews = [];
+      this.components = [];
+      return;
+    }
     try {
-      return toSessionViews(await this.backend.call('sessions.list', {}));
+      const [sessions, components] = await Promise.all([this.backend.call('sessions.list', {}), this.backend.call('components.list', {}).catch(() => [])]);
+      this.sessionViews = toSessionViews(sessions);
+      this.components = components.map((c) => c.domain);
     } catch {
-      return [];
+      this.sessionViews = [];
     }
   }
 
@@ -157,10 +171,17 @@ export class InspectorController {
     switch (m.type) {
       case 'ready': {
         this.batcher.setReady(false);
-        const sessions = await this.sessions();
+        await this.refreshAddresses();
         if (this.loading) await this.attached;
         this.batcher.discard();
-        this.post({ type: 'init', protocol: INSPECTOR_PROTOCOL_VERSION, running: this.backend.running, sessions, domain: this.domain });
+        this.post({
+          type: 'init',
+          protocol: INSPECTOR_PROTOCOL_VERSION,
+          running: this.backend.running,
+          sessions: this.sessionViews,
+          components: this.components,
+          domain: this.domain,
+        });
         this.batcher.add(this.history.all());
         this.batcher.setReady(true);
         this.batcher.flush();
@@ -191,7 +212,8 @@ export class InspectorController {
         this.batcher.discard();
         return;
       case 'refreshSessions':
-        this.post({ type: 'sessions', sessions: await this.sessions() });
+        await this.refreshAddresses();
+        this.post({ type: 'sessions', sessions: this.sessionViews, components: this.components });
         return;
     }
   }

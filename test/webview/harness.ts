@@ -48,6 +48,9 @@ export class ReplayBackend implements InspectorBackend {
       case 'sessions.list':
         result = this.sessions;
         break;
+      case 'components.list':
+        result = [];
+        break;
       case 'stanza.inject':
         this.injected.push({ as: String(p.as), xml: String(p.xml) });
         result = { packetId: this.onInject(String(p.as), String(p.xml)) };

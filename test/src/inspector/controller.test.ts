@@ -63,6 +63,7 @@ describe('inspector controller on the real sandbox', () => {
     assert.equal(init.running, true);
     assert.deepEqual(init.sessions.map((s) => s.bareJid).sort(), ['alice@localhost', 'bob@localhost']);
     assert.equal(init.domain, 'localhost');
+    assert.deepEqual(init.components, []);
     const history = traceEvents(r.posted);
     assert.ok(history.some((e) => e.type === 'arrival' && e.xml.includes('before ready')), 'events from before the panel opened (snapshot)');
 

@@ -53,27 +53,40 @@ export class SandboxController implements vscode.Disposable {
     return vscode.commands.executeCommand('setContext', 'xmppSandbox.state', this.sandbox.state);
   }
 
+  /** The component secret, read from SecretStorage once per session. */
+  private secret: string | undefined;
+
   async overrides() {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     return buildOverrides({
       config: vscode.workspace.getConfiguration(SECTION),
       globalStoragePath: this.context.globalStorageUri.fsPath,
       workspaceFolder: folder?.scheme === 'file' ? folder.fsPath : undefined,
-      componentSecret: await componentSecret(this.context.secrets),
+      componentSecret: (this.secret ??= await componentSecret(this.context.secrets)),
       externalQueuePassword: await externalQueuePassword(this.context.secrets),
     });
   }
 
+  private pendingStart: Promise<SandboxStatus | undefined> | undefined;
+
   /** Starts the sandbox; resolves with its status, or undefined when it could not start (already reported). */
-  async start(opts: StartOptions = {}): Promise<SandboxStatus | undefined> {
+  start(opts: StartOptions = {}): Promise<SandboxStatus | undefined> {
+    // A second Start while settings and secrets are read joins the first one.
+    this.pendingStart ??= this.doStart(opts).finally(() => (this.pendingStart = undefined));
+    return this.pendingStart;
+  }
+
+  private async doStart(opts: StartOptions): Promise<SandboxStatus | undefined> {
     const sb = this.sandbox;
     if (sb.running) return sb.status ?? undefined;
     if (sb.state !== 'stopped') {
       void this.show('info', `The XMPP sandbox is ${sb.state}.`);
       return undefined;
     }
+    const t0 = Date.now();
     const overrides = await this.overrides();
     await vscode.workspace.fs.createDirectory(vscode.Uri.file(overrides.dataDir!)).then(undefined, () => undefined);
+    this.log.debug(`Settings, secrets and data directory ready in ${Date.now() - t0} ms`);
     try {
       const status = await sb.start(overrides);
       const e = status.endpoints;

@@ -11,7 +11,13 @@ import type { ResourceState } from '../core/router';
 
 /** Resources that may get a bare-JID message, per RFC 6121 §8.5.2.1.1 and the tie-break setting. */
 export function bareTargets(ctx: PluginContext, bare: string, type: string): ResourceState[] {
-  const avail = ctx.router.resources(bare).filter((r) => r.available && r.priority >= 0);
+  let avail = ctx.router.resources(bare).filter((r) => r.available && r.priority >= 0);
+  // XEP-0198 §5: a detached session still receives (its stanzas queue for resumption), but
+  // while a live resource can take the work, a bus should not park jobs on a dead connection.
+  if (avail.some((r) => r.session.sm === 'detached')) {
+    const live = avail.filter((r) => r.session.sm !== 'detached');
+    if (live.length > 0) avail = live;
+  }
   if (avail.length <= 1 || type === 'headline') return avail;
   let max = -1;
   for (const r of avail) if (r.priority > max) max = r.priority;

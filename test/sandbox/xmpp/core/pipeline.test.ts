@@ -190,3 +190,19 @@ test('a plugin that echoes forever is stopped as a routing loop, and the server 
   const b = core.login('b@localhost/1');
   assert.equal(b.jid!.full, 'b@localhost/1');
 });
+
+test('bare-JID messages prefer live resources over a detached (XEP-0198) one; full-JID messages still reach it', () => {
+  const core = makeCore();
+  const top = core.login('w@localhost/top', 10);
+  const low = core.login('w@localhost/low', 1);
+  top.sm = 'detached';
+  core.sm.detached(top);
+  const p = core.login('p@localhost/1');
+  core.sm.receive(p, stanza(`<message to='w@localhost'><body>job</body></message>`));
+  assert.deepEqual(low.bodies(), ['job']);
+  core.sm.receive(p, stanza(`<message to='w@localhost/top'><body>direct</body></message>`));
+  assert.deepEqual(top.bodies(), ['direct']);
+  low.sm = 'detached';
+  core.sm.receive(p, stanza(`<message to='w@localhost'><body>queued</body></message>`));
+  assert.deepEqual(top.bodies(), ['direct', 'queued'], 'all detached: the usual priority rule');
+});

@@ -12,6 +12,10 @@
 
 import type { TraceEvent } from '../sandbox/trace/events';
 
+// The webview imports the trace contract through this file only (one shared module).
+export { STAGES, TRACE_SCHEMA_VERSION } from '../sandbox/trace/events';
+export type { ArrivalEvent, Outcome, OutcomeEvent, PacketTraceEvent, PluginEvent, Stage, StageEvent, TraceEvent, Verdict } from '../sandbox/trace/events';
+
 export const INSPECTOR_PROTOCOL_VERSION = 1 as const;
 
 /** The webview panel's view type (also the serializer's key). */

@@ -2,7 +2,7 @@
 // timeline (preprocess → process → postprocess → filter, each plugin with verdict and µs),
 // the outcome, and the pretty-printed XML of the input and of every output packet.
 
-import { STAGES, type PacketTraceEvent } from '../sandbox/trace/events';
+import { STAGES, type PacketTraceEvent } from '../src/protocol';
 import { h, icon, clear, type Child } from './dom';
 import { clock, duration, kindText, outcomeText, OUTCOME_ICONS, VERDICT_ICONS } from './format';
 import type { PacketModel, PacketRecord } from './model';

@@ -1,6 +1,6 @@
 // How trace values read in the UI: outcome labels, times, durations. DOM-free.
 
-import type { Outcome, Verdict } from '../sandbox/trace/events';
+import type { Outcome, Verdict } from '../src/protocol';
 import type { PacketRecord } from './model';
 
 export const OUTCOME_LABELS: Record<Outcome, string> = {

@@ -12,8 +12,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode/codicons/dist/codicon.css';
 import './styles.css';
 
-import type { FilterState, HostMessage, InspectorViewState, SessionView } from '../src/protocol';
-import type { TraceEvent } from '../sandbox/trace/events';
+import type { FilterState, HostMessage, InspectorViewState, SessionView, TraceEvent } from '../src/protocol';
 import { Composer } from './composer';
 import { eventsOf, renderDetails, renderEmpty } from './details';
 import { byId, h } from './dom';

@@ -5,7 +5,7 @@
 // (its outcome may come 100 ms after its arrival), so `apply` reports which records it
 // created and which it only updated, and the list view re-filters just those.
 
-import type { ArrivalEvent, OutcomeEvent, PacketTraceEvent, PluginEvent, Stage, TraceEvent } from '../sandbox/trace/events';
+import type { ArrivalEvent, OutcomeEvent, PacketTraceEvent, PluginEvent, Stage, TraceEvent } from '../src/protocol';
 
 export interface StageRecord {
   entered: boolean;

@@ -184,3 +184,29 @@ test('without SM a lost connection ends the session at once', async () => {
   await until(() => h.sm.events.includes(`ended ${session.id}`), 'ended');
   assert.ok(!h.sm.events.includes(`detached ${session.id}`));
 });
+
+test('resuming while the old connection still looks alive takes the session over', async () => {
+  const old = await rawLogin(h.ports.c2sPort, 'take', 'sandbox', 'r');
+  old.write(`<enable ${A} resume='true'/>`);
+  const id = /<enabled [^>]*id='([^']+)'/.exec(await old.waitFor(/<enabled [^>]*\/>/))![1];
+  const session = h.listeners.sessions().find((s) => s.jid?.full === 'take@localhost/r')!;
+  const n = await RawClient.connect(h.ports.c2sPort);
+  n.write(STREAM_HEADER);
+  await n.waitFor(/<\/stream:features>/);
+  n.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from('\0take\0sandbox').toString('base64')}</auth>`);
+  await n.waitFor(/<success/);
+  n.write(STREAM_HEADER);
+  await n.waitFor(/<\/stream:features>/);
+  n.write(`<resume ${A} previd='${id}' h='0'/>`);
+  await n.waitFor(/<resumed /);
+  await old.waitClosed();
+  assert.equal(session.sm, 'on');
+  assert.ok(!h.sm.events.includes(`ended ${session.id}`));
+  assert.ok(!h.sm.events.includes(`detached ${session.id}`), 'handed over directly, never detached');
+  n.data = '';
+  n.write(`<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  await n.waitFor(/id="p1"/);
+  n.write('</stream:stream>');
+  await n.waitClosed();
+  await until(() => h.sm.events.includes(`ended ${session.id}`), 'ended once closed');
+});

@@ -2,7 +2,7 @@
 // closed loop (each sender keeps WINDOW messages in flight), 64-byte bodies, p50/p99
 // latency, trace on vs off measured in the same run, with the ratio.
 //
-//   npx tsx bench/xmpp-throughput.ts [--senders 4] [--window 16] [--seconds 5]
+//   npx tsx bench/xmpp-throughput.ts [--senders 4] [--window 16] [--seconds 5] [--rounds 2] [--no-prosody]
 //
 // The load generator speaks the protocol over raw sockets (SASL PLAIN, bind, no XEP-0198):
 // @xmpp/client costs more CPU per stanza than the server does, and on a 2-core machine it
@@ -288,25 +288,43 @@ async function main(): Promise<void> {
   const window = arg('window', 16);
   const seconds = arg('seconds', 5);
   console.log(`xmpp-throughput: ${senders} senders → 1 receiver, c2s TCP, raw-socket load generator (PLAIN, no XEP-0198), closed loop with ${window} in flight per sender, 64-byte bodies, ${seconds} s per run`);
-  const results: Record<string, RunResult> = {};
-  const line = (name: string, r: RunResult, extra: string) =>
-    console.log(`${name.padEnd(14)} ${Math.round(r.rate).toString().padStart(6)} msg/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${(r.serverCpuMs / r.seconds / 10).toFixed(0)}%  (${r.msgs} msgs${extra})`);
-  for (const mode of ['off', 'on'] as const) {
-    const r = await run(await sandboxTarget(mode === 'on'), senders, window, seconds);
-    results[mode] = r;
-    line(`sandbox trace ${mode}`, r, `; trace events ${r.traceEvents}`);
-  }
-  const ratio = results.on!.rate / results.off!.rate;
-  console.log(`ratio trace on / off: ${ratio.toFixed(2)} (throughput), p50 ${(results.on!.p50 / results.off!.p50).toFixed(2)}x`);
-  if (!args.includes('--no-prosody')) {
-    const prosody = await prosodyTarget(senders).catch((err: Error) => {
-      console.log(`prosody reference skipped: ${err.message}`);
-      return null;
-    });
-    if (prosody) {
-      const r = await run(prosody, senders, window, seconds);
-      line('prosody 0.12', r, '; XEP-0198 off');
-      console.log(`ratio sandbox (trace off) / prosody: ${(results.off!.rate / r.rate).toFixed(2)}; sandbox (trace on) / prosody: ${(results.on!.rate / r.rate).toFixed(2)}`);
+  const rounds = arg('rounds', 2);
+  const line = (name: string, r: RunResult, extra = '') =>
+    console.log(`${name.padEnd(18)} ${Math.round(r.rate).toString().padStart(6)} msg/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${(r.serverCpuMs / r.seconds / 10).toFixed(0)}%  (${r.msgs} msgs${extra})`);
+  const withProsody = !args.includes('--no-prosody');
+  const runs: Record<'off' | 'on' | 'prosody', RunResult[]> = { off: [], on: [], prosody: [] };
+  // Interleaved rounds, so a busy neighbour on the machine hurts every configuration alike.
+  for (let round = 1; round <= rounds; round++) {
+    for (const mode of ['off', 'on'] as const) {
+      const r = await run(await sandboxTarget(mode === 'on'), senders, window, seconds);
+      runs[mode].push(r);
+      line(`#${round} sandbox trace ${mode}`, r, mode === 'on' ? `; trace events ${r.traceEvents}` : '');
+    }
+    if (withProsody) {
+      const prosody = await prosodyTarget(senders).catch((err: Error) => {
+        if (round === 1) console.log(`prosody reference skipped: ${err.message}`);
+        return null;
+      });
+      if (prosody) {
+        const r = await run(prosody, senders, window, seconds);
+        runs.prosody.push(r);
+        line(`#${round} prosody 0.12`, r, '; XEP-0198 off');
+      }
     }
   }
+  const median = (xs: number[]) => {
+    const a = [...xs].sort((x, y) => x - y);
+    return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
+  };
+  const med = (k: keyof typeof runs) => ({ rate: median(runs[k].map((r) => r.rate)), p50: median(runs[k].map((r) => r.p50)), p99: median(runs[k].map((r) => r.p99)) });
+  const off = med('off');
+  const on = med('on');
+  console.log(`median of ${rounds}: trace off ${Math.round(off.rate)} msg/s (p50 ${off.p50.toFixed(2)} / p99 ${off.p99.toFixed(2)} ms), trace on ${Math.round(on.rate)} msg/s (p50 ${on.p50.toFixed(2)} / p99 ${on.p99.toFixed(2)} ms)`);
+  console.log(`ratio trace on / off: ${(on.rate / off.rate).toFixed(2)} (throughput), p50 ${(on.p50 / off.p50).toFixed(2)}x`);
+  if (runs.prosody.length) {
+    const pr = med('prosody');
+    console.log(`prosody 0.12 median ${Math.round(pr.rate)} msg/s (p50 ${pr.p50.toFixed(2)} / p99 ${pr.p99.toFixed(2)} ms)`);
+    console.log(`ratio sandbox / prosody: trace off ${(off.rate / pr.rate).toFixed(2)}, trace on ${(on.rate / pr.rate).toFixed(2)}`);
+  }
+  console.log(`load average during the run: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores (figures are only comparable within one run)`);
 }

@@ -83,6 +83,30 @@ describe('bridge reconnects after losing XMPP or the queue', () => {
     assert.ok(logs.some((l) => /XMPP connection .* lost/.test(l)), logs.join('\n'));
   });
 
+  it('a wrong component secret: start() rejects, status is error, it keeps retrying and stops cleanly', async () => {
+    const wrongLogs: string[] = [];
+    const hub = new LogHub('debug');
+    hub.addSink((l, m) => wrongLogs.push(`${l} ${m}`));
+    const wrong = createBridge({
+      bridge: { ...cfg, secret: 'wrong', inList: 'other:outbox' },
+      redisUrl: `redis://127.0.0.1:${queue.port}`,
+      xmppService: `xmpp://127.0.0.1:${ports.componentPort}`,
+      log: hub.logger('bridge'),
+      retryDelayMs: 100,
+    });
+    try {
+      await assert.rejects(() => wrong.start());
+      assert.equal(wrong.status, 'error');
+      await until(() => wrongLogs.filter((l) => /could not connect/.test(l)).length >= 2, 5000, 'a retry');
+    } finally {
+      await wrong.stop();
+    }
+    assert.equal(wrong.status, 'stopped');
+    // The real bridge was not disturbed.
+    await app.lpush(cfg.inList, `<message to='worker@localhost'><body>still fine</body></message>`);
+    await received('still fine');
+  });
+
   it('queue restart: the bridge reconnects to Redis and keeps consuming', async () => {
     const { dataDir, port } = queue;
     await queue.stop();

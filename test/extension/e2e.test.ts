@@ -115,6 +115,22 @@ test('Start Sandbox from the palette, connect an app, see it in the explorer', {
   await waitFor('the welcome view with its Start button', async () => (await page.locator('.part.sidebar .welcome-view-content').innerText().catch(() => '')).includes('Start Sandbox'), 15_000, 250);
 });
 
+test('the walkthrough opens with its four steps', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const page = browser!.page;
+  await runCommand(page, 'Welcome: Open Walkthrough...');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with the XMPP Sandbox' }).first();
+  await page.locator('.quick-input-widget .quick-input-box input').fill('XMPP Sandbox');
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await row.click();
+  for (const title of ['Start the sandbox', 'Open the stanza inspector', 'Send a first stanza', 'Scaffold a worker']) {
+    await page.locator('.getting-started-step .step-title', { hasText: title }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  }
+  // Expanding a step shows its command buttons.
+  await page.locator('.getting-started-step .step-title', { hasText: 'Send a first stanza' }).first().click();
+  await page.locator('.getting-started-step', { hasText: 'Send a first stanza' }).locator('a, button', { hasText: 'Send a Test Message' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await screenshot(page, 'e2e-walkthrough.png');
+});
+
 test('xmppSandbox.autoStart starts the sandbox when the workspace opens', { skip: skip ?? false, timeout: 120_000 }, async () => {
   const auto = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORTS, 'xmppSandbox.autoStart': true } });
   const b = await openBrowser();

@@ -106,6 +106,17 @@ export class WsWire implements Wire {
   private overflowFn: (() => void) | null = null;
   closed = false;
 
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
+
+  /** ws exposes its net.Socket only as the (undocumented but stable) `_socket`. */
+  private get socket(): Socket | undefined {
+    return (this.ws as unknown as { _socket?: Socket })._socket;
+  }
+
   constructor(private readonly ws: WebSocket, readonly remote: string) {
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
@@ -128,6 +139,13 @@ export class WsWire implements Wire {
 
   write(s: string): void {
     if (this.closed || this.ending || this.ws.readyState !== this.ws.OPEN) return;
+    // One frame per element (RFC 7395 §3.3.3), but one syscall per burst: hold the TCP
+    // socket corked until the end of this tick.
+    if (!this.corked && this.socket) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.ws.send(s);
     if (this.ws.bufferedAmount > OUTBOUND_LIMIT && this.overflowFn) {
       // Deferred: not from inside the session manager's send() call.

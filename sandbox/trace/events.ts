@@ -11,7 +11,9 @@
 //           → stage(enter postprocess) → plugin* → stage(leave postprocess)
 //           → stage(enter filter) → plugin* → stage(leave filter)
 //           → outcome
-// A stage that is skipped (for example, process when preprocess blocked) emits no events.
+// Every stage a packet passes through emits enter and leave, even when no plugin acted there
+// (an empty stage is still a stage the packet went through). Stages a packet never reaches
+// (process and postprocess after a preprocess block) emit nothing.
 // Packets produced by a plugin (Tigase's P1 → P2 copies) get their own `arrival` with
 // `parentId` set to the producer's packetId and `producedBy` naming the plugin, so the
 // inspector can link the chain. A c2s→c2s message therefore shows as two packets:

@@ -193,8 +193,12 @@ export class Pipeline {
   // ---- stage 1: preprocess (inline; any true blocks) ----
   private preprocess(run: PacketRun): boolean {
     const regs = this.deps.registry.pre;
-    if (regs.length === 0) return false;
     const { p, tracing } = run;
+    if (regs.length === 0) {
+      // The stage is still passed through: the trace shows it, empty (events.ts contract).
+      if (tracing) this.stageLeave(p.id, 'preprocess', this.stageEnter(p.id, 'preprocess'));
+      return false;
+    }
     const ts = tracing ? this.stageEnter(p.id, 'preprocess') : 0;
     let blocked = false;
     for (const reg of regs) {
@@ -252,7 +256,10 @@ export class Pipeline {
       const r = this.enqueue(reg, run);
       if (r) (pending ??= []).push(r);
     }
-    if (!entered) return null;
+    if (!entered) {
+      if (tracing) this.stageLeave(p.id, 'process', this.stageEnter(p.id, 'process'));
+      return null;
+    }
     if (pending) return Promise.all(pending).then(() => (tracing ? this.stageLeave(p.id, 'process', ts) : undefined));
     if (tracing) this.stageLeave(p.id, 'process', ts);
     return null;
@@ -378,6 +385,8 @@ export class Pipeline {
         if (tracing) this.tracePlugin(p.id, 'filter', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
       }
       if (tracing) this.stageLeave(p.id, 'filter', ts);
+    } else if (tracing) {
+      this.stageLeave(p.id, 'filter', this.stageEnter(p.id, 'filter'));
     }
 
     let deliveredTo: string[] | null = null;

@@ -46,7 +46,8 @@ describe('two apps', () => {
     assert.equal(o2.outcome, 'delivered');
     assert.deepEqual(o2.to, ['dan@localhost/y']);
     const stages = ev.filter((e) => e.type === 'stage' && e.packetId === p2.packetId && e.phase === 'enter').map((e) => (e.type === 'stage' ? e.stage : ''));
-    assert.deepEqual(stages, ['process', 'postprocess']);
+    // Every stage shows, even those where no plugin acted (events.ts contract).
+    assert.deepEqual(stages, ['preprocess', 'process', 'postprocess', 'filter']);
     const plugins = ev.filter((e) => e.type === 'plugin' && e.packetId === p2.packetId);
     assert.ok(plugins.some((e) => e.type === 'plugin' && e.plugin === 'message' && e.verdict === 'produced'));
   });

@@ -23,6 +23,8 @@ test('trace: one packet goes arrival → preprocess → process → postprocess 
     'preprocess:enter',
     'plugin:pre:passed',
     'preprocess:leave',
+    'process:enter', // no processor wants an outgoing message: the stage is still shown, empty
+    'process:leave',
     'postprocess:enter',
     'plugin:offline:passed',
     'plugin:sm:default:produced',

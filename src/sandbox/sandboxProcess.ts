@@ -19,33 +19,11 @@ import type {
 } from '../../sandbox/control/api';
 import { DisposableStore } from '../util/disposables';
 import { LineSplitter, LogTail, writeChildLine } from './childLog';
+import { SandboxCallError, SandboxStartError } from './errors';
+
+export { SandboxCallError, SandboxStartError };
 
 export type ProcessState = 'stopped' | 'starting' | 'running' | 'stopping';
-
-/** Same shape as the sandbox's ControlError (not imported: that would load sandbox code). */
-export class SandboxCallError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SandboxCallError';
-  }
-}
-
-/** The child could not start: a `fatal` message (code/port/setting), an early exit or a timeout. */
-export class SandboxStartError extends Error {
-  constructor(
-    message: string,
-    readonly code?: string,
-    readonly port?: number,
-    readonly setting?: string,
-    readonly lastLines: string[] = [],
-  ) {
-    super(message);
-    this.name = 'SandboxStartError';
-  }
-}
 
 export interface CrashInfo {
   exitCode: number | null;
@@ -203,7 +181,8 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
           case 'ready':
             clearTimeout(timer);
             this.status = m.status;
-            if (!settled) {
+            // A Stop during start wins: the child is being ended, do not report it running.
+            if (!settled && !run.stopRequested) {
               settled = true;
               this.setState('running');
               this.sendSubscription();

@@ -110,6 +110,15 @@ test('Start Sandbox from the palette, connect an app, see it in the explorer', {
   assert.ok(actions.some((t) => t.includes('Stop Sandbox')) && actions.some((t) => t.includes('Copy Connection Settings')), actions.join(' | '));
   await page.keyboard.press('Escape');
 
+  // Reset Sandbox Data asks first (a modal dialog), then empties the stores: the jobs list goes.
+  await runCommand(page, 'XMPP: Reset Sandbox Data');
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.match(await dialog.innerText(), /Reset the XMPP sandbox data\?/);
+  await dialog.locator('.monaco-button', { hasText: /^Reset$/ }).click();
+  await waitForNotification(page, /XMPP sandbox data reset/, 15_000);
+  await waitFor('the jobs list gone', async () => !(await sidebarTreeRows(page)).some((t) => t.includes('jobs')), 15_000, 250);
+
   await runCommand(page, 'XMPP: Stop Sandbox');
   await waitFor('the status bar to show stopped', async () => /XMPP: stopped/.test(await page.locator('.part.statusbar').innerText()), 30_000, 250);
   await waitFor('the welcome view with its Start button', async () => (await page.locator('.part.sidebar .welcome-view-content').innerText().catch(() => '')).includes('Start Sandbox'), 15_000, 250);

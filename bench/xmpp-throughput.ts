@@ -1,6 +1,7 @@
 // XMPP message throughput through the embedded server: N senders → 1 receiver over c2s TCP,
 // closed loop (each sender keeps WINDOW messages in flight), 64-byte bodies, p50/p99
-// latency, trace on vs off measured in the same run, with the ratio.
+// latency, trace off / on / on with a subscriber (what the stanza inspector costs: every batch
+// forwarded over IPC as to the extension host), measured in the same run, with the ratios.
 //
 //   npx tsx bench/xmpp-throughput.ts [--senders 4] [--window 16] [--seconds 5] [--rounds 2] [--no-prosody]
 //
@@ -21,9 +22,15 @@ const arg = (name: string, def: number) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 
+/** Trace events the parent received over IPC in 'sub' mode. */
+const received = { events: 0, droppedPackets: 0 };
+
 // ---- child: the server ----
 async function serve(): Promise<void> {
-  const trace = args[1] === 'on';
+  // off | on | sub: 'sub' is trace on with a subscriber that forwards every batch over IPC to
+  // the parent, as the extension host receives them while the stanza inspector is open.
+  const mode = args[1];
+  const trace = mode === 'on' || mode === 'sub';
   const { resolveConfig } = await import('../sandbox/config');
   const { LogHub } = await import('../sandbox/log');
   const { TraceBus } = await import('../sandbox/trace/bus');
@@ -33,6 +40,12 @@ async function serve(): Promise<void> {
   const tb = new TraceBus({ capacity: config.trace.bufferSize, enabled: trace });
   const server = createXmppServer({ config, trace: tb, log: new LogHub('error').logger() });
   const ports = await server.start();
+  if (mode === 'sub') {
+    // The same forwarding the extension's sandbox child uses (throttle + IPC backpressure).
+    const { createIpcEventSender } = await import('../sandbox/control/ipc');
+    const forward = createIpcEventSender((m, done) => process.send!(m, undefined, undefined, done));
+    tb.subscribe((events) => forward({ type: 'trace', events: events as never }));
+  }
   process.send!({ port: ports.c2sPort });
   let cpu0 = process.cpuUsage();
   process.on('message', async (m: string) => {
@@ -186,10 +199,18 @@ interface RunResult {
   traceEvents: number;
 }
 
-function startServer(trace: boolean): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(new URL(import.meta.url).pathname, ['--serve', trace ? 'on' : 'off'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+type Mode = 'off' | 'on' | 'sub';
+
+function startServer(mode: Mode): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', mode], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
+    // 'sub': the parent plays the extension host and counts what arrives over IPC.
+    child.on('message', (m: { kind?: string; event?: { events: unknown[]; dropped?: number } }) => {
+      if (m.kind !== 'event') return;
+      received.events += m.event!.events.length;
+      received.droppedPackets += m.event!.dropped ?? 0;
+    });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
 }
@@ -201,14 +222,19 @@ interface Target {
   stop(): Promise<{ cpuMs: number; traceEvents: number }>;
 }
 
-async function sandboxTarget(trace: boolean): Promise<Target> {
-  const { child, port } = await startServer(trace);
+async function sandboxTarget(mode: Mode): Promise<Target> {
+  const { child, port } = await startServer(mode);
   return {
     port,
     mark: () => child.send('mark'),
     async stop() {
       const stats = await new Promise<{ cpuMs: number; traceEvents: number }>((resolve) => {
-        child.once('message', (m: { cpuMs: number; traceEvents: number }) => resolve(m));
+        const onStats = (m: { cpuMs?: number; traceEvents: number }) => {
+          if (m.cpuMs === undefined) return;
+          child.off('message', onStats);
+          resolve(m as { cpuMs: number; traceEvents: number });
+        };
+        child.on('message', onStats);
         child.send('stop');
       });
       await new Promise((r) => child.once('exit', r));
@@ -292,13 +318,16 @@ async function main(): Promise<void> {
   const line = (name: string, r: RunResult, extra = '') =>
     console.log(`${name.padEnd(18)} ${Math.round(r.rate).toString().padStart(6)} msg/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${(r.serverCpuMs / r.seconds / 10).toFixed(0)}%  (${r.msgs} msgs${extra})`);
   const withProsody = !args.includes('--no-prosody');
-  const runs: Record<'off' | 'on' | 'prosody', RunResult[]> = { off: [], on: [], prosody: [] };
+  const runs: Record<Mode | 'prosody', RunResult[]> = { off: [], on: [], sub: [], prosody: [] };
+  const label: Record<Mode, string> = { off: 'trace off', on: 'trace on', sub: 'trace+subscriber' };
   // Interleaved rounds, so a busy neighbour on the machine hurts every configuration alike.
   for (let round = 1; round <= rounds; round++) {
-    for (const mode of ['off', 'on'] as const) {
-      const r = await run(await sandboxTarget(mode === 'on'), senders, window, seconds);
+    for (const mode of ['off', 'on', 'sub'] as const) {
+      received.events = 0;
+      received.droppedPackets = 0;
+      const r = await run(await sandboxTarget(mode), senders, window, seconds);
       runs[mode].push(r);
-      line(`#${round} sandbox trace ${mode}`, r, mode === 'on' ? `; trace events ${r.traceEvents}` : '');
+      line(`#${round} ${label[mode]}`, r, mode === 'off' ? '' : `; trace events ${r.traceEvents}${mode === 'sub' ? `, ${received.events} forwarded over IPC, ${received.droppedPackets} packets over budget left out` : ''}`);
     }
     if (withProsody) {
       const prosody = await prosodyTarget(senders).catch((err: Error) => {
@@ -320,7 +349,10 @@ async function main(): Promise<void> {
   const off = med('off');
   const on = med('on');
   console.log(`median of ${rounds}: trace off ${Math.round(off.rate)} msg/s (p50 ${off.p50.toFixed(2)} / p99 ${off.p99.toFixed(2)} ms), trace on ${Math.round(on.rate)} msg/s (p50 ${on.p50.toFixed(2)} / p99 ${on.p99.toFixed(2)} ms)`);
+  const sub = med('sub');
+  console.log(`median of ${rounds}: trace with a subscriber over IPC (inspector open) ${Math.round(sub.rate)} msg/s (p50 ${sub.p50.toFixed(2)} / p99 ${sub.p99.toFixed(2)} ms)`);
   console.log(`ratio trace on / off: ${(on.rate / off.rate).toFixed(2)} (throughput), p50 ${(on.p50 / off.p50).toFixed(2)}x`);
+  console.log(`ratio trace with subscriber / trace on without: ${(sub.rate / on.rate).toFixed(2)}; with subscriber / trace off: ${(sub.rate / off.rate).toFixed(2)}`);
   if (runs.prosody.length) {
     const pr = med('prosody');
     console.log(`prosody 0.12 median ${Math.round(pr.rate)} msg/s (p50 ${pr.p50.toFixed(2)} / p99 ${pr.p99.toFixed(2)} ms)`);

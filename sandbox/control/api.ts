@@ -137,7 +137,11 @@ export type ControlResult<M extends ControlMethod> = ControlMethods[M]['result']
 /** Events pushed from the sandbox. Trace events are always batched. */
 export type ControlEvent =
   | { type: 'state'; status: SandboxStatus }
-  | { type: 'trace'; events: TraceEvent[] }
+  /**
+   * A batch of trace events. Over IPC, batches are throttled (sandbox/trace/throttle.ts):
+   * `dropped` counts whole packets left out since the previous batch (the ring still has them).
+   */
+  | { type: 'trace'; events: TraceEvent[]; dropped?: number }
   | { type: 'sessions-changed'; sessions: SessionInfo[] }
   | { type: 'components-changed'; components: ComponentInfo[] }
   | { type: 'queue-changed'; keys: QueueKeyInfo[] }

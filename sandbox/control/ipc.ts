@@ -15,8 +15,11 @@ import {
   type IpcMessage,
   type IpcRequest,
   type SandboxStatus,
+  type ControlEvent,
 } from './api';
 import type { Sandbox } from '../index';
+import type { TraceEvent } from '../trace/events';
+import { TraceThrottle } from '../trace/throttle';
 
 // ---------------------------------------------------------------- child side
 
@@ -51,6 +54,7 @@ export async function runIpcChild(createSandbox: (o: ConfigOverrides) => Sandbox
     return;
   }
 
+  const forward = createIpcEventSender((m, done) => (process.connected ? process.send!(m, undefined, undefined, done) : (done(), false)));
   let unsubscribe: (() => void) | null = null;
   const exitAfterStop = async () => {
     unsubscribe?.();
@@ -63,7 +67,7 @@ export async function runIpcChild(createSandbox: (o: ConfigOverrides) => Sandbox
     if (!req || typeof req !== 'object') return;
     if (req.kind === 'subscribe') {
       unsubscribe?.();
-      unsubscribe = sandbox.control.onEvent((event) => send({ kind: 'event', event }), { trace: req.trace === true });
+      unsubscribe = sandbox.control.onEvent(forward, { trace: req.trace === true });
       return;
     }
     if (req.kind === 'unsubscribe') {
@@ -84,6 +88,55 @@ export async function runIpcChild(createSandbox: (o: ConfigOverrides) => Sandbox
   process.on('disconnect', () => void exitAfterStop());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void exitAfterStop());
   send({ kind: 'ready', status: sandbox.status() });
+}
+
+/**
+ * Sends control events to the parent without letting a trace flood swamp it: trace batches
+ * pass a TraceThrottle (whole packets over budget are left out and counted in `dropped`), and
+ * while the IPC channel is backed up they wait in a bounded buffer instead of piling up in
+ * Node's send queue. Other events (state, sessions, logs) always go at once.
+ */
+export function createIpcEventSender(
+  sendRaw: (m: IpcMessage, done: () => void) => unknown,
+  opts: { eventsPerSecond?: number; maxInFlight?: number; maxPending?: number } = {},
+): (event: ControlEvent) => void {
+  const throttle = new TraceThrottle(opts.eventsPerSecond ?? 20_000);
+  const maxInFlight = opts.maxInFlight ?? 4;
+  const maxPending = opts.maxPending ?? 50_000;
+  let inFlight = 0;
+  let pending: TraceEvent[] = [];
+  let dropped = 0;
+  const send = (event: ControlEvent) => {
+    inFlight++;
+    let settled = false;
+    sendRaw({ kind: 'event', event }, () => {
+      if (settled) return;
+      settled = true;
+      inFlight--;
+      flush();
+    });
+  };
+  const flush = () => {
+    if (inFlight >= maxInFlight || (pending.length === 0 && dropped === 0)) return;
+    const events = pending;
+    pending = [];
+    const event: ControlEvent = { type: 'trace', events };
+    if (dropped) event.dropped = dropped;
+    dropped = 0;
+    send(event);
+  };
+  return (event) => {
+    if (event.type !== 'trace') return send(event);
+    const r = throttle.filter(event.events);
+    dropped += r.droppedPackets + (event.dropped ?? 0);
+    for (const e of r.events) pending.push(e);
+    if (pending.length > maxPending) {
+      // The parent has not read for a long while: give up on this backlog, say how much.
+      dropped += new Set(pending.map((e) => e.packetId)).size;
+      pending = [];
+    }
+    flush();
+  };
 }
 
 // ---------------------------------------------------------------- parent side

@@ -30,7 +30,7 @@ const STOP_GRACE_MS = 1000;
 
 export function createStreamListeners(opts: StreamListenersOptions): StreamListeners {
   const { config } = opts;
-  const log = opts.log.child('xmpp');
+  const log = opts.log.child('stream');
   const ctx = new StreamContext(config, opts.sm, opts.accounts, log);
   const sockets = new Set<net.Socket>();
   let c2sServer: net.Server | null = null;

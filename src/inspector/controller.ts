@@ -116,6 +116,7 @@ export class InspectorController {
       case 'trace':
         if (this.loading) this.loading.push(...e.events);
         else this.batcher.add(this.history.push(e.events));
+        if (e.dropped) this.noteDropped(e.dropped);
         break;
       case 'sessions-changed':
         this.sessionViews = toSessionViews(e.sessions);
@@ -126,6 +127,23 @@ export class InspectorController {
         if (this.batcher.isReady) this.post({ type: 'sessions', sessions: this.sessionViews, components: this.components });
         break;
     }
+  }
+
+  private droppedSinceNotice = 0;
+  private lastDropNotice = 0;
+
+  /**
+   * Under a flood the sandbox leaves whole packets out of the live stream (trace/throttle.ts).
+   * Say so, at most every 5 s, rather than let the list look complete.
+   */
+  private noteDropped(count: number): void {
+    this.droppedSinceNotice += count;
+    const now = Date.now();
+    if (!this.batcher.isReady || now - this.lastDropNotice < 5000) return;
+    this.lastDropNotice = now;
+    const n = this.droppedSinceNotice;
+    this.droppedSinceNotice = 0;
+    this.post({ type: 'notice', level: 'info', message: `Traffic is heavy: ${n} stanza${n === 1 ? ' was' : 's were'} left out of the live view to keep VS Code responsive. The sandbox's trace buffer still holds them.` });
   }
 
   /** Send the whole history again (the webview (re)loaded and has nothing). */

@@ -58,7 +58,7 @@ describe('stanza inspector webview', () => {
       await page.evaluate(() => (globalThis as any).document.fonts.ready);
       const file = `${RESULTS}/inspector-${theme}.png`;
       await page.screenshot({ path: file });
-      if (theme === 'dark') await copyFile(file, 'media/screenshot-inspector.png');
+      if (theme === 'dark' && process.env.UPDATE_SCREENSHOTS) await copyFile(file, 'media/screenshot-inspector.png');
       const bg = await page.evaluate(() => { const g = globalThis as any; return g.getComputedStyle(g.document.body).backgroundColor; });
       assert.equal(bg, { dark: 'rgb(31, 31, 31)', light: 'rgb(255, 255, 255)', 'high-contrast': 'rgb(0, 0, 0)' }[theme], 'the theme variables reach the page');
     });

@@ -109,30 +109,30 @@ export class Aof {
       this.lastDb = db;
     }
     this.pending += encodeCommand(argv);
+    this.armWriteTimer();
   }
 
   /**
    * Called once per tick before replies go out. 'always': write and fdatasync now (group
-   * commit). everysec/no: batch the writes of a few ticks (≤ 20 ms) into one write(2) —
-   * within everysec's promise of losing at most about a second on a crash.
+   * commit). everysec/no: the writes of a few ticks are batched (append() arms a ≤ 20 ms
+   * timer) into one write(2) — within everysec's promise of losing at most about a second.
    */
   flush(): void {
     if (this.pending.length === 0 || this.fd < 0) return;
-    if (this.opts.fsync !== 'always' && this.pending.length < 1 << 20) {
-      if (!this.writeTimer) {
-        this.writeTimer = setTimeout(() => {
-          this.writeTimer = null;
-          try {
-            this.writeNow();
-          } catch (e) {
-            this.opts.log.error('AOF write failed', e);
-          }
-        }, 20);
-        this.writeTimer.unref();
+    if (this.opts.fsync === 'always' || this.pending.length >= 1 << 20) this.writeNow();
+  }
+
+  private armWriteTimer(): void {
+    if (this.writeTimer || this.opts.fsync === 'always') return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = null;
+      try {
+        this.writeNow();
+      } catch (e) {
+        this.opts.log.error('AOF write failed', e);
       }
-      return;
-    }
-    this.writeNow();
+    }, 20);
+    this.writeTimer.unref();
   }
 
   private writeTimer: NodeJS.Timeout | null = null;

@@ -106,7 +106,10 @@ export class Engine {
       c.error('ERR ' + protoErr.message);
       c.closing = true;
     }
-    this.markDirty(c);
+    // appendfsync always: replies wait for the tick's group commit. Otherwise answer now
+    // (everysec may lose about a second of writes on a crash anyway), saving a tick of latency.
+    if (this.aof?.fsyncPolicy === 'always' || this.dirty.has(c)) this.markDirty(c);
+    else this.writeOut(c);
   }
 
   /** Run queued requests in order until the client blocks, quits or runs out. */
@@ -275,21 +278,25 @@ export class Engine {
     } catch (e) {
       this.log.error('AOF write failed', e);
     }
-    for (const c of this.dirty) {
-      const s = c.socket!;
-      if (c.out.length > 0) {
-        s.write(c.out, 'latin1');
-        c.out = '';
-        if (s.writableLength > MAX_OUTPUT_BYTES) {
-          this.log.warn(`client ${c.id} (${c.addr}) does not read its replies (${s.writableLength} bytes pending); closing`);
-          s.destroy();
-          this.onClose(c);
-          continue;
-        }
-      }
-      if (c.closing) s.end();
-    }
+    for (const c of this.dirty) this.writeOut(c);
     this.dirty.clear();
+  }
+
+  /** Send a client's pending replies now. */
+  private writeOut(c: Client): void {
+    const s = c.socket;
+    if (!s || c.closed) return;
+    if (c.out.length > 0) {
+      s.write(c.out, 'latin1');
+      c.out = '';
+      if (s.writableLength > MAX_OUTPUT_BYTES) {
+        this.log.warn(`client ${c.id} (${c.addr}) does not read its replies (${s.writableLength} bytes pending); closing`);
+        s.destroy();
+        this.onClose(c);
+        return;
+      }
+    }
+    if (c.closing) s.end();
   }
 
   /** Close every client (server stop). */

@@ -95,6 +95,19 @@ describe('queue persistence (AOF)', () => {
     }
   });
 
+  it('everysec: writes reach the file within about a second, without a stop', async () => {
+    const dir = tmpDir();
+    const q = await startEmbedded({ dataDir: dir, appendfsync: 'everysec' });
+    const c = await RawClient.connect(q);
+    try {
+      assert.equal(await c.call('RPUSH', 'soon', 'on-disk'), ':1\r\n');
+      await until(() => fs.readFileSync(aofPath(dir), 'latin1').includes('on-disk'), 1500, 'the write in the AOF file');
+    } finally {
+      c.close();
+      await q.stop();
+    }
+  });
+
   it('cuts off a truncated tail (a crash mid-write), logs it and keeps the rest', async () => {
     const dir = tmpDir();
     fs.mkdirSync(path.join(dir, 'queue'), { recursive: true });

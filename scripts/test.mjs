@@ -72,5 +72,13 @@ const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
 const count = (name) => Number(tap.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
 const passed = count('pass');
 const failed = count('fail') + count('cancelled');
-console.log(`\ntests: ${passed} passed, ${failed} failed, ${count('skipped') + count('todo')} skipped`);
+const skipped = count('skipped') + count('todo');
+console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+// Tests skip themselves when a peer (redis-server, prosody, code-server, chromium) is missing.
+// That is a convenience on a developer's machine; in CI a skip would hide a missing install.
+if (process.env.CI && skipped > 0) {
+  const names = [...tap.matchAll(/^\s*ok \d+ - (.*) # SKIP(.*)$/gm)].map((m) => `  ${m[1]}:${m[2]}`);
+  console.error(`CI: ${skipped} test(s) skipped; every peer must be installed by .ci/run:\n${names.join('\n')}`);
+  process.exit(1);
+}
 process.exit(r.status ?? 1);

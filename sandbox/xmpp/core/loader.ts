@@ -1,10 +1,11 @@
-// User plugins from config.xmpp.pluginDir: every *.js / *.cjs / *.mjs (and *.ts when the
-// process can import TypeScript, e.g. under tsx) exporting a Plugin as default, as
+// User plugins from config.xmpp.pluginDir: every *.js / *.cjs / *.mjs and *.ts / *.mts /
+// *.cts (types stripped by Node ≥ 22.13, or imported through tsx) exporting a Plugin as default, as
 // `plugin`, or an array of them. Reloading imports each file under a fresh URL (?v=N) so
 // the new code runs; the old plugins are unloaded first (Prosody-style: hooks removed).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as nodeModule from 'node:module';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from './plugin';
@@ -34,8 +35,43 @@ function pluginsOf(mod: unknown, depth = 0): Plugin[] {
   return pluginsOf(inner, depth + 1);
 }
 
+const TS = /\.(c|m)?ts$/;
+type StripTypes = (code: string, opts?: { mode?: 'strip' | 'transform' }) => string;
+
+/**
+ * TypeScript plugins without tsx: Node ≥ 22.13 (VS Code's extension host, code-server's
+ * Node 24) strips types itself (`module.stripTypeScriptTypes`). The JavaScript is written
+ * beside the original (a dot-file, so relative imports and node_modules still resolve),
+ * imported, then removed. Returns null when this Node cannot strip types.
+ */
+async function importTypeScript(file: string, gen: number): Promise<{ mod: unknown } | null> {
+  const strip = (nodeModule as { stripTypeScriptTypes?: StripTypes }).stripTypeScriptTypes;
+  if (!strip) return null;
+  const js = strip(fs.readFileSync(file, 'utf8'), { mode: 'transform' });
+  const ext = file.endsWith('.cts') ? '.cjs' : '.mjs';
+  const out = path.join(path.dirname(file), `.${path.basename(file).replace(TS, '')}.sandbox-${process.pid}-${gen}${ext}`);
+  fs.writeFileSync(out, js);
+  try {
+    if (ext === '.cjs') {
+      const req = createRequire(out);
+      try {
+        return { mod: req(out) as unknown };
+      } finally {
+        delete req.cache[out];
+      }
+    }
+    return { mod: (await import(pathToFileURL(out).href)) as unknown };
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
+}
+
 /** Load a module bypassing the caches: require (CommonJS, cache entry deleted) or import(url?v=N). */
 async function importFresh(file: string, gen: number): Promise<unknown> {
+  if (TS.test(file)) {
+    const stripped = await importTypeScript(file, gen);
+    if (stripped) return stripped.mod;
+  }
   if (file.endsWith('.js') || file.endsWith('.cjs')) {
     const req = createRequire(file);
     const resolved = req.resolve(file);
@@ -63,7 +99,8 @@ export async function loadPluginDir(dir: string): Promise<{ loaded: LoadedFile[]
   }
   const gen = ++generation;
   for (const name of names) {
-    if (!EXTENSIONS.some((e) => name.endsWith(e)) || name.endsWith('.d.ts')) continue;
+    // Dot-files are skipped: hidden files, and the loader's own transient TypeScript output.
+    if (!EXTENSIONS.some((e) => name.endsWith(e)) || name.endsWith('.d.ts') || name.startsWith('.')) continue;
     const file = path.join(dir, name);
     try {
       loaded.push({ file, plugins: pluginsOf(await importFresh(file, gen)) });
@@ -72,7 +109,7 @@ export async function loadPluginDir(dir: string): Promise<{ loaded: LoadedFile[]
       const msg = err instanceof Error ? err.message : String(err);
       errors.push({
         file,
-        error: code === 'ERR_UNKNOWN_FILE_EXTENSION' ? `${msg} (TypeScript plugins load only when the sandbox runs under tsx; compile to .js or .mjs)` : msg,
+        error: code === 'ERR_UNKNOWN_FILE_EXTENSION' ? `${msg} (TypeScript plugins need Node ≥ 22.13 or the sandbox running under tsx; or compile to .js or .mjs)` : msg,
       });
     }
   }

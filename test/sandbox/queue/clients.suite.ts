@@ -9,6 +9,7 @@ import IORedis5 from 'ioredis';
 import IORedis6 from 'ioredis6';
 import { createClient as createClient6 } from 'redis';
 import { createClient as createClient4 } from 'redis4';
+import { createClient as createClient5 } from 'redis5';
 import { blockedClients, until, type Target, type TargetOptions } from './helpers';
 
 type Start = (o?: TargetOptions) => Promise<Target>;
@@ -53,7 +54,7 @@ function ioredisLib(name: string, Ctor: typeof IORedis5 | typeof IORedis6): Lib 
   };
 }
 
-function nodeRedisLib(name: string, create: typeof createClient4 | typeof createClient6, resp3: boolean): Lib {
+function nodeRedisLib(name: string, create: typeof createClient4 | typeof createClient5 | typeof createClient6, resp3: boolean): Lib {
   return {
     name,
     async connect(t) {
@@ -87,6 +88,9 @@ const LIBS: Lib[] = [
   ioredisLib('ioredis 5', IORedis5),
   ioredisLib('ioredis 6 (RESP3)', IORedis6),
   nodeRedisLib('node-redis 4', createClient4, false),
+  // node-redis 5 defaults to RESP2 (HELLO only with RESP: 3): both ways.
+  nodeRedisLib('node-redis 5', createClient5, false),
+  nodeRedisLib('node-redis 5 (RESP3)', createClient5, true),
   nodeRedisLib('node-redis 6 (RESP3)', createClient6, true),
 ];
 

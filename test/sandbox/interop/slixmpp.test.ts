@@ -71,6 +71,145 @@ describe('slixmpp client (RFC 6120/6121)', () => {
   });
 });
 
+describe('server IQs from slixmpp plugins', () => {
+  let p: SlixProcess;
+  before(async () => {
+    p = (await slix('iqs@localhost/slix')).p;
+  });
+
+  test('XEP-0199 ping of the server gets a result', async () => {
+    const r = await p.cmd({ cmd: 'ping', to: 'localhost' });
+    assert.equal(r.ok, true, JSON.stringify(r));
+  });
+
+  test('XEP-0030 disco#info of the server: identity server/im and the features slixmpp will look for', async () => {
+    const r = await p.cmd({ cmd: 'disco_info', to: 'localhost' });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const identities = r.identities as string[][];
+    assert.ok(identities.some(([category, type]) => category === 'server' && type === 'im'), JSON.stringify(identities));
+    const features = r.features as string[];
+    for (const f of ['http://jabber.org/protocol/disco#info', 'http://jabber.org/protocol/disco#items', 'urn:xmpp:ping', 'jabber:iq:version']) {
+      assert.ok(features.includes(f), `${f} in ${JSON.stringify(features)}`);
+    }
+  });
+
+  test('XEP-0030 disco#items of the server lists the configured components', async () => {
+    const r = await p.cmd({ cmd: 'disco_items', to: 'localhost' });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const jids = (r.items as string[][]).map(([jid]) => jid);
+    assert.ok(jids.includes('component.localhost'), JSON.stringify(jids));
+  });
+
+  test('XEP-0092 version of the server', async () => {
+    const r = await p.cmd({ cmd: 'version', to: 'localhost' });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(r.name, 'sandbox');
+    assert.match(String(r.version), /^\d+\.\d+/);
+  });
+
+  test('disco#info of a node nobody claims is an IQ error slixmpp reads as item-not-found (RFC 6120 §8.3)', async () => {
+    // XEP-0030 §3.1 error case.
+    const r = await p.cmd({ cmd: 'disco_info', to: 'localhost', node: 'no-such-node' });
+    assert.equal(r.ok, false);
+    assert.equal(r.error, 'item-not-found');
+  });
+});
+
+describe('XEP-0198 stream management enabled by slixmpp', () => {
+  test('slixmpp enables SM with resume, messages flow both ways and are acked', async () => {
+    const { p: sm, online } = await slix('smuser@localhost/slix', { sm: true });
+    const enabled = await sm.next((e) => e.event === 'sm_enabled');
+    assert.ok(enabled.id, 'the server gives a resumption id (XEP-0198 §5)');
+    assert.equal(online.jid, 'smuser@localhost/slix');
+    const peer = await js1('smpeer', 'js');
+    for (let i = 0; i < 5; i++) await peer.c.send(xml('message', { to: 'smuser@localhost/slix', type: 'chat' }, xml('body', {}, `in-${i}`)));
+    for (let i = 0; i < 5; i++) await sm.next(isMessageEvent(`in-${i}`));
+    for (let i = 0; i < 5; i++) await sm.cmd({ cmd: 'send', to: 'smpeer@localhost/js', body: `out-${i}` });
+    for (let i = 0; i < 5; i++) await peer.next(isBody(`out-${i}`));
+    const acked = await sm.cmd({ cmd: 'ack' });
+    assert.equal(acked.ok, true, JSON.stringify(acked));
+    assert.equal(acked.unacked, 0, 'the server acked every stanza slixmpp sent (XEP-0198 §4)');
+    assert.equal(acked.last_ack, acked.seq_out, "the server's h equals slixmpp's count of sent stanzas");
+  });
+
+  test('after the socket is cut, slixmpp resumes the session and gets what was sent meanwhile', async () => {
+    const { p: sm } = await slix('resumer@localhost/slix', { sm: true });
+    await sm.next((e) => e.event === 'sm_enabled');
+    const peer = await js1('resumepeer', 'js');
+    await peer.c.send(xml('message', { to: 'resumer@localhost/slix', type: 'chat' }, xml('body', {}, 'before')));
+    await sm.next(isMessageEvent('before'));
+    assert.equal((await sm.cmd({ cmd: 'cut' })).ok, true);
+    await sm.next((e) => e.event === 'disconnected');
+    // While slixmpp reconnects, the server keeps the session (smResumeTimeoutSec) and queues.
+    await peer.c.send(xml('message', { to: 'resumer@localhost/slix', type: 'chat' }, xml('body', {}, 'while cut')));
+    await sm.next((e) => e.event === 'resumed', 10_000);
+    const m = await sm.next(isMessageEvent('while cut'), 10_000);
+    assert.equal(m.from, 'resumepeer@localhost/js');
+    await sm.cmd({ cmd: 'send', to: 'resumepeer@localhost/js', body: 'after resume' });
+    await peer.next(isBody('after resume'));
+    // <resume h=…/> told the server what slixmpp had handled: nothing is delivered twice (XEP-0198 §5).
+    assert.equal((await sm.cmd({ cmd: 'ping', to: 'localhost' })).ok, true);
+    assert.deepEqual(sm.events.filter((e) => e.event === 'message'), [], 'no duplicate of "before" or "while cut"');
+  });
+});
+
+describe('closing the stream', () => {
+  test('slixmpp closes with </stream:stream>, the server answers in kind (RFC 6120 §4.4) and ends the SM session (XEP-0198 §5)', async () => {
+    const { p } = await slix('closer@localhost/slix', { sm: true });
+    await p.next((e) => e.event === 'sm_enabled');
+    assert.equal((await p.cmd({ cmd: 'quit', wait: 5 })).ok, true);
+    const e = await p.next((x) => x.event === 'disconnected');
+    // slixmpp sets this reason only when it parsed the server's </stream:stream>; after its own
+    // 5 s wait ran out the reason would be empty.
+    assert.equal(e.reason, 'End of stream');
+    // A clean close is not a resumable interruption: the resource is gone at once.
+    await waitFor(() => !s.sandbox.xmpp.listSessions().some((x) => x.bareJid === 'closer@localhost'));
+    const peer = await js1('closepeer', 'js');
+    await peer.c.send(xml('message', { to: 'closer@localhost', type: 'chat' }, xml('body', {}, 'later')));
+    await waitFor(() => s.sandbox.xmpp.listOffline().some((o) => o.bareJid === 'closer@localhost'));
+  });
+});
+
+describe('offline messages (XEP-0160)', () => {
+  test('a message to an offline user reaches a slixmpp client on its initial presence, with <delay/> (XEP-0203)', async () => {
+    const sender = await js1('offsender', 'js');
+    const text = 'stored while you slept — ✉';
+    await sender.c.send(xml('message', { to: 'sleeper@localhost', type: 'chat' }, xml('body', {}, text)));
+    await waitFor(() => s.sandbox.xmpp.listOffline().some((o) => o.bareJid === 'sleeper@localhost'));
+    const { p } = await slix('sleeper@localhost/slix', { priority: 1 });
+    const m = await p.next(isMessageEvent(text));
+    assert.equal(m.from, 'offsender@localhost/js');
+    assert.ok(m.delay, 'has a <delay/> stamp');
+    assert.ok(Date.now() - Date.parse(String(m.delay)) < 60_000, `stamp ${m.delay} is recent`);
+  });
+});
+
+describe('XEP-0114: slixmpp ComponentXMPP', () => {
+  test('connects with the secret, gets a message from an @xmpp/client user and replies', async () => {
+    const comp = spawnSlix('slix_component.py', ['--jid', 'component.localhost', '--secret', 'secret', '--port', String(s.componentPort)]);
+    procs.push(comp);
+    const online = await comp.next((e) => e.event === 'online' || e.event === 'error' || e.event === 'disconnected');
+    assert.equal(online.event, 'online', JSON.stringify(online) + comp.stderr.join('\n'));
+    const user = await js1('compuser', 'js');
+    await user.c.send(xml('message', { to: 'echo@component.localhost', type: 'chat' }, xml('body', {}, 'ping ü')));
+    const m = await comp.next(isMessageEvent('ping ü'));
+    assert.equal(m.from, 'compuser@localhost/js');
+    assert.equal(m.to, 'echo@component.localhost');
+    const reply = await user.next(isBody('echo: ping ü'));
+    assert.equal(reply.attrs.from, 'echo@component.localhost');
+    assert.equal(reply.attrs.to, 'compuser@localhost/js');
+  });
+
+  test('a wrong secret is refused (XEP-0114 §3: <not-authorized/>)', async () => {
+    // bridge.localhost: configured (secret 'secret') but not connected, so the answer is about the secret.
+    const comp = spawnSlix('slix_component.py', ['--jid', 'bridge.localhost', '--secret', 'wrong', '--port', String(s.componentPort)]);
+    procs.push(comp);
+    const e = await comp.next((x) => x.event === 'online' || x.event === 'stream_error' || x.event === 'disconnected');
+    assert.equal(e.event, 'stream_error', JSON.stringify(e));
+    assert.match(String(e.xml), /not-authorized/);
+  });
+});
+
 async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
@@ -78,5 +217,3 @@ async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-void spawnSlix;

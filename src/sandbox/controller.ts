@@ -8,6 +8,9 @@ import { componentSecret, externalQueuePassword } from './secrets';
 import { buildOverrides, needsRestart, SECTION, SETTING_FOR_CONFIG_PATH } from './settings';
 import { SandboxStartError, type CrashInfo, type SandboxProcess } from './sandboxProcess';
 
+/** The port-in-use notification's action that moves the sandbox to any free port. */
+export const USE_FREE_PORT = 'Use a Free Port';
+
 export interface StartOptions {
   /** Show the "running" notification (the tests and autoStart pass false). */
   notify?: boolean;
@@ -109,11 +112,15 @@ export class SandboxController implements vscode.Disposable {
       return;
     }
     if (err instanceof SandboxStartError && err.code === 'EADDRINUSE') {
-      const setting = (err.setting && SETTING_FOR_CONFIG_PATH[err.setting]) || 'xmppSandbox.ports';
-      const msg = `Port ${err.port ?? '?'} is already in use. Change the setting ${setting}`;
+      const mapped = err.setting ? SETTING_FOR_CONFIG_PATH[err.setting] : undefined;
+      const setting = mapped ?? 'xmppSandbox.ports';
+      // Say what happened and both ways out: free the port, or move the sandbox off it.
+      const msg = `Port ${err.port ?? '?'} is already in use by another program, so the XMPP sandbox did not start. Stop that program, or set ${setting} to another port (0 picks a free one).`;
       this.log.error(msg);
-      void this.show('error', msg, 'Open Settings').then((pick) => {
-        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+      const actions = mapped ? [USE_FREE_PORT, 'Open Settings'] : ['Open Settings'];
+      void this.show('error', msg, ...actions).then((pick) => {
+        if (pick === USE_FREE_PORT && mapped) void this.useFreePort(mapped);
+        else if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
       });
       return;
     }
@@ -124,6 +131,17 @@ export class SandboxController implements vscode.Disposable {
         if (pick === 'Show Log') this.log.show(true);
         if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
       });
+  }
+
+  /** Sets a port setting to 0 (any free port) where it was set, then starts again. */
+  async useFreePort(setting: string): Promise<SandboxStatus | undefined> {
+    const key = setting.slice(SECTION.length + 1);
+    const config = vscode.workspace.getConfiguration(SECTION);
+    const where = config.inspect(key);
+    const target = where?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    await config.update(key, 0, target);
+    this.log.info(`${setting} set to 0 (any free port)`);
+    return this.start();
   }
 
   private onCrash(c: CrashInfo): void {

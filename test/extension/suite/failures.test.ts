@@ -25,7 +25,7 @@ export function failureTests(): void {
       await vscode.commands.executeCommand('xmppSandbox.stop');
     });
 
-    it('a port in use gets a clear message naming the setting, with Open Settings', async () => {
+    it('a port in use gets a clear message naming the setting, with Use a Free Port and Open Settings', async () => {
       const a = await api();
       const port = await freePort();
       const blocker: Server = createServer();
@@ -37,10 +37,16 @@ export function failureTests(): void {
         assert.equal(a.sandbox.state, 'stopped');
         assert.deepEqual(a.controller.lastReport, {
           severity: 'error',
-          message: `Port ${port} is already in use. Change the setting xmppSandbox.ports.c2s`,
-          actions: ['Open Settings'],
+          message: `Port ${port} is already in use by another program, so the XMPP sandbox did not start. Stop that program, or set xmppSandbox.ports.c2s to another port (0 picks a free one).`,
+          actions: ['Use a Free Port', 'Open Settings'],
         } satisfies Report);
         assert.equal(a.liveResources(), 0);
+        // The action: the setting goes to 0 where it was set, and the sandbox starts on another port.
+        const started = await a.controller.useFreePort('xmppSandbox.ports.c2s');
+        assert.ok(started?.endpoints, 'started after Use a Free Port');
+        assert.notEqual(new URL(started.endpoints.c2s).port, String(port));
+        assert.equal(vscode.workspace.getConfiguration('xmppSandbox').inspect('ports.c2s')?.workspaceValue, 0);
+        await vscode.commands.executeCommand('xmppSandbox.stop');
       } finally {
         blocker.close();
         await setSettings({ 'ports.c2s': 0 });

@@ -15,6 +15,8 @@ export interface TreeNode {
   description?: string;
   tooltip?: string;
   icon?: string;
+  /** A theme colour id for the icon (presence: green available, yellow away, red dnd). */
+  iconColor?: string;
   /** What "Copy Value" copies. */
   value?: string;
   children?: TreeNode[];
@@ -26,6 +28,23 @@ const STAGES: PluginStage[] = ['preprocess', 'process', 'postprocess', 'filter']
 function presence(r: ResourceInfo): string {
   if (!r.available) return 'unavailable';
   return r.show ?? 'available';
+}
+
+/** The presence dot's colour, as chat clients show it (RFC 6121 §4.7.2.1 <show/> values). */
+export function presenceColor(r: ResourceInfo): string | undefined {
+  if (!r.available) return undefined;
+  switch (r.show) {
+    case undefined:
+    case 'chat':
+      return 'charts.green';
+    case 'away':
+    case 'xa':
+      return 'charts.yellow';
+    case 'dnd':
+      return 'charts.red';
+    default:
+      return undefined;
+  }
 }
 
 /** Builds the whole tree from the model's snapshot (small: a few hundred nodes at most). */
@@ -59,6 +78,7 @@ export function buildTree(model: SandboxModel): TreeNode[] {
       description: `priority ${r.priority} · ${presence(r)}${r.status ? ` “${r.status}”` : ''} · ${r.transport}${r.sm !== 'off' ? ` · sm ${r.sm}` : ''}`,
       tooltip: `${r.fullJid}\nsession ${r.sessionId}\nconnected ${new Date(r.connectedAt).toLocaleTimeString()}`,
       icon: r.available ? 'circle-filled' : 'circle-outline',
+      iconColor: presenceColor(r),
       value: r.fullJid,
     })),
   }));
@@ -163,7 +183,7 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
     item.id = node.id;
     item.description = node.description;
     item.tooltip = node.tooltip ?? (node.value ? `${node.label}: ${node.value}` : undefined);
-    if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
+    if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon, node.iconColor ? new vscode.ThemeColor(node.iconColor) : undefined);
     // e.g. 'resource copyable', 'group pipeline': package.json's menus match on it.
     item.contextValue = [node.kind, node.kind === 'group' ? node.id.slice('group/'.length) : '', node.value ? 'copyable' : ''].filter(Boolean).join(' ');
     return item;

@@ -89,6 +89,7 @@ export function lifecycleTests(): void {
         return r?.description?.includes('priority 5') ? r : undefined;
       });
       assert.match(res.description!, /dnd/);
+      assert.equal(res.iconColor, 'charts.red', 'a dnd dot is red');
       assert.ok(findNode(a.tree.nodes, (n) => n.id === `session/alice@${DOMAIN}`));
 
       await xmpp.stop();

@@ -27,6 +27,11 @@ function escAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 }
 
+/** The XML field's example while it is empty. */
+export function examplePlaceholder(domain: string): string {
+  return `<message to="bob@${domain}" type="chat"><body>hi</body></message>`;
+}
+
 /** A template's XML. `to` is the peer for messages, `domain` the server for iqs. */
 export function templateXml(id: TemplateId, to: string, domain: string): string {
   const peer = escAttr(to);
@@ -81,7 +86,7 @@ export class Composer {
       h('vscode-option', { attrs: { value: '' } }, 'Template…'),
       ...TEMPLATE_IDS.map((t) => h('vscode-option', { attrs: { value: t } }, TEMPLATE_LABELS[t])),
     ) as ValueElement;
-    this.xmlField = h('vscode-textarea', { class: 'composer-xml', attrs: { id: 'composer-xml', rows: '6', monospace: '', placeholder: '<message to="bob@localhost" type="chat"><body>hi</body></message>', 'aria-label': 'Stanza XML' } }) as ValueElement;
+    this.xmlField = h('vscode-textarea', { class: 'composer-xml', attrs: { id: 'composer-xml', rows: '6', monospace: '', placeholder: examplePlaceholder('localhost'), 'aria-label': 'Stanza XML' } }) as ValueElement;
     this.status = h('div', { class: 'composer-status', attrs: { id: 'composer-status', role: 'status' } });
     this.sendButton = h('vscode-button', { attrs: { id: 'composer-send' } }, icon('send'), ' Send') as ValueElement;
     this.historyList = h('ul', { class: 'composer-history', attrs: { id: 'composer-history' } });
@@ -170,6 +175,8 @@ export class Composer {
   setRunning(running: boolean, domain: string | null): void {
     this.running = running;
     if (domain) this.domain = domain;
+    // The example names the sandbox's own domain, not a made-up one.
+    this.xmlField.setAttribute('placeholder', examplePlaceholder(this.domain));
     this.renderSessions();
     this.validate();
   }

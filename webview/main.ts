@@ -90,6 +90,8 @@ const composer = new Composer(
   () => saveState(),
 );
 const list = new PacketList(scroller, (p) => select(p.id, false));
+/** Says why the list is empty (nothing traced yet, or the filters hide everything). */
+const listEmpty = h('div', { class: 'list-empty', attrs: { id: 'list-empty', hidden: '' } });
 
 document.body.append(
   h(
@@ -100,7 +102,7 @@ document.body.append(
     h(
       'div',
       { class: 'main' },
-      h('section', { class: 'list-pane', attrs: { 'aria-label': 'Stanza list' } }, listHeader, scroller),
+      h('section', { class: 'list-pane', attrs: { 'aria-label': 'Stanza list' } }, listHeader, scroller, listEmpty),
       h(
         'section',
         { class: 'side-pane' },
@@ -136,6 +138,13 @@ function updateStatus(): void {
   if (model.missedEvents) text += ` · ${model.missedEvents} missed`;
   if (paused) text += ` · paused, ${pausedCount} new events waiting`;
   s.textContent = text;
+  const why = visible.length
+    ? ''
+    : model.packets.length
+      ? `No stanza matches the filters. Clear them to see all ${model.packets.length}.`
+      : 'No stanzas yet. They appear here as clients send them, or send one from the composer.';
+  listEmpty.textContent = why;
+  listEmpty.toggleAttribute('hidden', !why);
 }
 
 // ---------------------------------------------------------------- list and selection

@@ -71,6 +71,9 @@ test('Open Stanza Inspector, send a ping from the composer, see its trace', { sk
   await alice.send(xml('message', { to: `bob@${DOMAIN}`, type: 'chat', id: 'e2e-chat' }, xml('body', {}, 'hello from e2e')));
   await view.locator('.rows .row', { hasText: `alice@${DOMAIN}/e2e → bob@${DOMAIN}` }).first().waitFor({ timeout: 30_000 });
 
+  // The composer's example names the sandbox's domain, not a made-up one.
+  assert.match((await view.locator('#composer-xml').getAttribute('placeholder')) ?? '', new RegExp(`to="bob@${DOMAIN.replace('.', '\\.')}"`));
+
   // The composer: alice's session is offered; choose it, the ping template, send.
   await waitFor('alice among the composer sessions', async () => (await view.locator('#composer-session vscode-option').allTextContents()).some((t) => t.includes(`alice@${DOMAIN}/e2e`)), 30_000, 250);
   await view.locator('#composer-session').evaluate((el, v) => {

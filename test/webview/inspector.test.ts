@@ -64,7 +64,7 @@ describe('stanza inspector webview', () => {
     });
   }
 
-  for (const width of [1000, 700]) {
+  for (const width of [1000, 700, 400]) {
     test(`every column fits inside the list at ${width}px (an editor split beside code)`, async (t) => {
       const ip = await open({ width, height: 700 });
       t.after(() => ip.close());
@@ -73,8 +73,11 @@ describe('stanza inspector webview', () => {
       const cells = await page.locator('.rows .row').first().locator('span[class^="c-"]').evaluateAll((els) =>
         els.filter((e) => (globalThis as any).getComputedStyle(e).display !== 'none').map((e) => e.getBoundingClientRect().right),
       );
-      assert.ok(pane && cells.length >= 6);
+      assert.ok(pane && cells.length >= (width < 520 ? 5 : 6));
       for (const right of cells) assert.ok(right <= pane.x + pane.width + 0.5, `a cell ends at ${right}, the list at ${pane.x + pane.width}`);
+      // The toolbar wraps rather than clipping the stanza count off the right edge.
+      const st = await page.locator('#status').boundingBox();
+      assert.ok(st && st.x + st.width <= width + 0.5, `the status ends at ${st && st.x + st.width}, the page at ${width}`);
       await page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`).click();
       await page.locator('.timeline .stage').first().waitFor();
       await page.screenshot({ path: `${RESULTS}/inspector-${width}px.png` });
@@ -129,6 +132,18 @@ describe('stanza inspector webview', () => {
     }
     // Filters persist in the webview state (vscode.setState).
     await ip.page.waitForFunction(() => (globalThis as any).__savedState?.filters?.text === 'Hello Bob');
+  });
+
+  test('an empty list says why: the filters hide every stanza', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    assert.equal(await page.locator('#list-empty').isVisible(), false, 'no hint while rows show');
+    await setText(ip, 'filter-jid', 'nobody@nowhere.test');
+    await page.locator('#list-empty', { hasText: 'No stanza matches the filters' }).waitFor();
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.rows .row').length === 0);
+    await setText(ip, 'filter-jid', '');
+    await page.locator('#list-empty').waitFor({ state: 'hidden' });
   });
 
   test('the timeline of a c2s→c2s message: both packets, all four stages, links, XML', async (t) => {

@@ -7,9 +7,10 @@ import { offlinePlugin } from './offline';
 import { offlineFlexiblePlugin } from './offline-flexible';
 import { pingPlugin } from './ping';
 import { presencePlugin } from './presence';
+import { rosterPlugin } from './roster';
 import { sessionLegacyPlugin } from './session-legacy';
 import { versionPlugin } from './version';
 
 export function builtinPlugins(all: () => readonly Plugin[]): Plugin[] {
-  return [presencePlugin, messagePlugin, iqPlugin, offlinePlugin, offlineFlexiblePlugin, pingPlugin, createDiscoPlugin(all), versionPlugin, sessionLegacyPlugin];
+  return [presencePlugin, messagePlugin, iqPlugin, offlinePlugin, offlineFlexiblePlugin, pingPlugin, createDiscoPlugin(all), versionPlugin, sessionLegacyPlugin, rosterPlugin];
 }

@@ -107,6 +107,15 @@ describe('server IQs from slixmpp plugins', () => {
     assert.match(String(r.version), /^\d+\.\d+/);
   });
 
+  test("RFC 6121 §2.1.3 roster get (slixmpp's get_roster, the first thing its example bots await) → an empty roster", async () => {
+    // Before the fix (sandbox/xmpp/plugins/roster.ts) this was service-unavailable: the IqError
+    // aborted a slixmpp bot's session_start handler.
+    const r = await p.cmd({ cmd: 'roster' });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(r.type, 'result');
+    assert.deepEqual(r.items, []);
+  });
+
   test('disco#info of a node nobody claims is an IQ error slixmpp reads as item-not-found (RFC 6120 §8.3)', async () => {
     // XEP-0030 §3.1 error case.
     const r = await p.cmd({ cmd: 'disco_info', to: 'localhost', node: 'no-such-node' });

@@ -249,11 +249,15 @@ describe('offline messages (XEP-0160)', () => {
 });
 
 describe('XEP-0114: slixmpp ComponentXMPP', () => {
-  test('connects with the secret, gets a message from an @xmpp/client user and replies', async () => {
-    const comp = spawnSlix('slix_component.py', ['--jid', 'component.localhost', '--secret', 'secret', '--port', String(s.componentPort)]);
+  let comp: SlixProcess;
+  before(async () => {
+    comp = spawnSlix('slix_component.py', ['--jid', 'component.localhost', '--secret', 'secret', '--port', String(s.componentPort)]);
     procs.push(comp);
     const online = await comp.next((e) => e.event === 'online' || e.event === 'error' || e.event === 'disconnected');
     assert.equal(online.event, 'online', JSON.stringify(online) + comp.stderr.join('\n'));
+  });
+
+  test('connects with the secret, gets a message from an @xmpp/client user and replies', async () => {
     const user = await js1('compuser', 'js');
     await user.c.send(xml('message', { to: 'echo@component.localhost', type: 'chat' }, xml('body', {}, 'ping ü')));
     const m = await comp.next(isMessageEvent('ping ü'));
@@ -264,13 +268,54 @@ describe('XEP-0114: slixmpp ComponentXMPP', () => {
     assert.equal(reply.attrs.to, 'compuser@localhost/js');
   });
 
+  test('IQs both ways: a user asks the component (disco#info, ping); the component asks a user and the server', async () => {
+    const user = await js1('compiq', 'js');
+    const info = await user.c.iqCaller.request(xml('iq', { type: 'get', to: 'component.localhost' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+    assert.equal(info.attrs.from, 'component.localhost');
+    assert.equal(info.getChild('query')!.getChild('identity')!.attrs.category, 'component');
+    const pong = await user.c.iqCaller.request(xml('iq', { type: 'get', to: 'bot@component.localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+    assert.equal(pong.attrs.from, 'bot@component.localhost');
+    assert.equal((await comp.cmd({ cmd: 'ping', to: 'compiq@localhost/js', from: 'bot@component.localhost' })).ok, true);
+    assert.equal((await comp.cmd({ cmd: 'ping', to: 'localhost', from: 'component.localhost' })).ok, true);
+    const d = await comp.cmd({ cmd: 'disco_info', to: 'localhost', from: 'component.localhost' });
+    assert.ok((d.features as string[]).includes('urn:xmpp:ping'), JSON.stringify(d));
+  });
+
+  test('an IQ from the component to a resource that is not connected → service-unavailable, in the component namespace', async () => {
+    const r = await comp.cmd({ cmd: 'ping', to: 'nobody@localhost/x', from: 'component.localhost' });
+    assert.equal(r.ok, false);
+    assert.equal(r.error, 'service-unavailable', String(r.xml));
+    // slixmpp quirk (not a server fault): its Error stanza class is bound to jabber:client, so
+    // on a jabber:component:accept stream (where <error/> rightly inherits the stream's default
+    // namespace, XEP-0114 §3 / RFC 6120 §8.3.2) it reports its default condition instead.
+    assert.equal(r.slixmpp_condition, 'feature-not-implemented');
+  });
+
+  test('a message from the component to an offline user is stored offline (XEP-0160)', async () => {
+    assert.equal((await comp.cmd({ cmd: 'send', to: 'compsleeper@localhost', from: 'news@component.localhost', body: 'while away' })).ok, true);
+    await waitFor(() => s.sandbox.xmpp.listOffline().some((o) => o.bareJid === 'compsleeper@localhost'));
+    const { p } = await slix('compsleeper@localhost/slix');
+    const m = await p.next(isMessageEvent('while away'));
+    assert.equal(m.from, 'news@component.localhost');
+    assert.ok(m.delay);
+  });
+
   test('a wrong secret is refused (XEP-0114 §3: <not-authorized/>)', async () => {
     // bridge.localhost: configured (secret 'secret') but not connected, so the answer is about the secret.
-    const comp = spawnSlix('slix_component.py', ['--jid', 'bridge.localhost', '--secret', 'wrong', '--port', String(s.componentPort)]);
-    procs.push(comp);
-    const e = await comp.next((x) => x.event === 'online' || x.event === 'stream_error' || x.event === 'disconnected');
+    const bad = spawnSlix('slix_component.py', ['--jid', 'bridge.localhost', '--secret', 'wrong', '--port', String(s.componentPort)]);
+    procs.push(bad);
+    const e = await bad.next((x) => x.event === 'online' || x.event === 'stream_error' || x.event === 'disconnected');
     assert.equal(e.event, 'stream_error', JSON.stringify(e));
     assert.match(String(e.xml), /not-authorized/);
+  });
+
+  test('a stanza with a from outside the component domain ends the stream with <invalid-from/> (last: it disconnects)', async () => {
+    const user = await js1('spoofed', 'js');
+    assert.equal((await comp.cmd({ cmd: 'send', to: 'spoofed@localhost/js', from: 'admin@localhost', body: 'spoof' })).ok, true);
+    const e = await comp.next((x) => x.event === 'stream_error');
+    assert.match(String(e.xml), /invalid-from/);
+    await comp.next((x) => x.event === 'disconnected');
+    await assert.rejects(user.next(isBody('spoof'), 300), 'the spoofed message was not delivered');
   });
 });
 

@@ -117,10 +117,11 @@ export class PacketList {
     row.append(
       h('span', { class: 'c-time' }, a ? clock(a.ts) : ''),
       h('span', { class: 'c-dir', title: a?.direction === 'out' ? 'out: for the sender' : 'in: for the receiver' }, icon(a?.direction === 'out' ? 'arrow-up' : 'arrow-down')),
-      h('span', { class: 'c-addr' }, h('span', { class: 'from' }, a?.from ?? '—'), ' → ', h('span', { class: 'to' }, a?.to ?? '—')),
+      // Titles: the full text of cells the column width truncates.
+      h('span', { class: 'c-addr', title: `${a?.from ?? '—'} → ${a?.to ?? '—'}` }, h('span', { class: 'from' }, a?.from ?? '—'), ' → ', h('span', { class: 'to' }, a?.to ?? '—')),
       h('span', { class: `c-kind kind-${a?.kind ?? 'unknown'}` }, kindText(p)),
-      h('span', { class: 'c-xmlns' }, a?.xmlns ?? ''),
-      h('span', { class: `c-outcome outcome-${outcome}` }, icon(OUTCOME_ICONS[outcome] ?? 'question'), ' ', outcomeText(p)),
+      h('span', { class: 'c-xmlns', title: a?.xmlns ?? '' }, a?.xmlns ?? ''),
+      h('span', { class: `c-outcome outcome-${outcome}`, title: outcomeText(p) }, icon(OUTCOME_ICONS[outcome] ?? 'question'), ' ', outcomeText(p)),
       h('span', { class: 'c-total' }, duration(p.outcome?.totalUs)),
     );
   }

@@ -40,6 +40,7 @@ describe('stanza inspector webview', () => {
     assert.equal(await page.locator('.rows .row').count(), s.packets, 'every packet is on screen (fewer rows than the viewport)');
     const row = page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`);
     assert.match(await row.locator('.c-addr').innerText(), /alice@localhost\/\w+ → bob@localhost/);
+    assert.match((await row.locator('.c-addr').getAttribute('title')) ?? '', /alice@localhost\/\w+ → bob@localhost/, 'a truncated address shows in full on hover');
     assert.equal(await row.locator('.c-kind').innerText(), 'message/chat');
     assert.match(await row.locator('.c-outcome').innerText(), /forwarded/);
     assert.match(await page.locator(`.rows .row[data-packet="${scenario.ids.offline}"] .c-outcome`).innerText(), /stored offline/);
@@ -80,6 +81,12 @@ describe('stanza inspector webview', () => {
       assert.ok(st && st.x + st.width <= width + 0.5, `the status ends at ${st && st.x + st.width}, the page at ${width}`);
       await page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`).click();
       await page.locator('.timeline .stage').first().waitFor();
+      // The composer keeps its height when a long trace fills the details: Send stays on screen.
+      // Side by side (wide) it is on screen as is; stacked (narrow) the lower pane scrolls to it.
+      if (width < 860) await page.locator('#composer-send').scrollIntoViewIfNeeded();
+      const send = await page.locator('#composer-send').boundingBox();
+      assert.ok(send && send.y + send.height <= 700 + 0.5, `Send ends at ${send && send.y + send.height}, the page at 700`);
+      assert.ok((await page.locator('#details').boundingBox())!.height >= 100, 'the details keep some room');
       await page.screenshot({ path: `${RESULTS}/inspector-${width}px.png` });
     });
   }
@@ -128,6 +135,8 @@ describe('stanza inspector webview', () => {
       assert.ok(want.length > 0, `${name}: the scenario has matching packets`);
       await waitForStatus(ip.page, (s) => s.visible === want.length).catch(() => undefined);
       assert.deepEqual(await visibleIds(ip), want, name);
+      // Rows are drawn on the next animation frame after the status line updates.
+      await ip.page.waitForFunction((n) => (globalThis as any).document.querySelectorAll('.rows .row').length === n, want.length, { timeout: 5000 }).catch(() => undefined);
       assert.equal(await ip.page.locator('.rows .row').count(), want.length, `${name}: rows on screen`);
     }
     // Filters persist in the webview state (vscode.setState).

@@ -1,4 +1,4 @@
-import { TRACE_SCHEMA_VERSION, type TraceEvent, type TraceEventInput, toJsonLine } from './events';
+import { STAGES, TRACE_SCHEMA_VERSION, type Stage, type TraceEvent, type TraceEventInput, type Verdict, toJsonLine } from './events';
 
 export type TraceListener = (events: readonly TraceEvent[]) => void;
 
@@ -14,12 +14,45 @@ export interface TraceBusOptions {
   flushIntervalMs: number;
 }
 
+// How a ring slot holds its event. Stage events and plugin events without extras (about
+// three quarters of a packet's events) are kept as columns, not objects: a full ring of
+// 50,000 objects that all outlive a scavenge is what made the garbage collector the
+// biggest cost of tracing (every event copied, promoted to old space, then mark-swept).
+// The object is built only when someone reads the ring (snapshot, export).
+const SLOT_OBJECT = 0;
+const SLOT_STAGE = 1;
+const SLOT_PLUGIN = 2;
+
+const VERDICTS: readonly Verdict[] = ['passed', 'blocked', 'handled', 'produced', 'dropped', 'error', 'queue-full'];
+const stageCode = (s: Stage): number => (s === 'preprocess' ? 0 : s === 'process' ? 1 : s === 'postprocess' ? 2 : 3);
+const verdictCode = (v: Verdict): number => {
+  const i = VERDICTS.indexOf(v);
+  return i < 0 ? 0 : i;
+};
+
+/** A packed (non-holey, non-dictionary) array of `n` undefined slots. */
+function slots<T>(n: number): (T | undefined)[] {
+  const a: (T | undefined)[] = [];
+  for (let i = 0; i < n; i++) a.push(undefined);
+  return a;
+}
+
 /**
  * The trace bus: a bounded ring buffer of TraceEvents plus batched subscribers.
  * Emitting is synchronous and allocation-light; delivery to subscribers is batched.
  */
 export class TraceBus {
-  private readonly ring: (TraceEvent | undefined)[];
+  // The ring, as columns indexed by slot. `seq` is not stored: the ring always holds the
+  // last `size` events emitted, so a slot's seq follows from its distance to `head`.
+  private readonly slotKind: Uint8Array;
+  /** Stage events: stage | (leave ? 4 : 0); plugin events: stage | verdict << 2. */
+  private readonly slotCode: Uint8Array;
+  private readonly slotTs: Float64Array;
+  /** durationUs (NaN: none). */
+  private readonly slotDur: Float64Array;
+  private readonly slotPacket: (string | undefined)[];
+  private readonly slotPlugin: (string | undefined)[];
+  private readonly slotEvent: (TraceEvent | undefined)[];
   private head = 0; // next write index
   private size = 0;
   private seq = 0;
@@ -29,12 +62,20 @@ export class TraceBus {
   enabled: boolean;
   readonly capacity: number;
   private readonly flushIntervalMs: number;
+  private readonly timeOrigin = performance.timeOrigin;
 
   constructor(opts: Partial<TraceBusOptions> = {}) {
     this.capacity = Math.max(1, opts.capacity ?? 50_000);
     this.enabled = opts.enabled ?? true;
     this.flushIntervalMs = opts.flushIntervalMs ?? 50;
-    this.ring = new Array(this.capacity);
+    const n = this.capacity;
+    this.slotKind = new Uint8Array(n);
+    this.slotCode = new Uint8Array(n);
+    this.slotTs = new Float64Array(n);
+    this.slotDur = new Float64Array(n);
+    this.slotPacket = slots(n);
+    this.slotPlugin = slots(n);
+    this.slotEvent = slots(n);
   }
 
   /** Cheap check so emitters can skip building events (e.g. serialising XML) when off. */
@@ -51,19 +92,110 @@ export class TraceBus {
     return this.seq;
   }
 
-  emit(input: TraceEventInput): void {
+  /**
+   * Record an event; the bus stamps v, seq and ts. `t` is the event's `performance.now()`
+   * when the emitter already took it (for a duration), so ts and the duration agree.
+   */
+  emit(input: TraceEventInput, t: number = performance.now()): void {
     if (!this.enabled) return;
     const e = input as TraceEvent;
     e.v = TRACE_SCHEMA_VERSION;
     e.seq = ++this.seq;
-    e.ts = performance.timeOrigin + performance.now();
-    this.ring[this.head] = e;
-    this.head = (this.head + 1) % this.capacity;
-    if (this.size < this.capacity) this.size++;
+    e.ts = this.timeOrigin + t;
+    this.putObject(e);
+  }
+
+  /**
+   * A stage event (the same as emit({ type: 'stage', ... })), recorded without allocating.
+   * `t` is performance.now() at the event; `durationUs` only on 'leave'.
+   */
+  stage(packetId: string, stage: Stage, phase: 'enter' | 'leave', t: number, durationUs?: number): void {
+    if (!this.enabled) return;
+    const seq = ++this.seq;
+    const ts = this.timeOrigin + t;
+    if (this.listeners.size > 0) {
+      // Subscribers need objects anyway: build the final shape in one go.
+      this.putObject(
+        phase === 'leave'
+          ? { type: 'stage', packetId, stage, phase, durationUs: durationUs ?? 0, v: TRACE_SCHEMA_VERSION, seq, ts }
+          : { type: 'stage', packetId, stage, phase, v: TRACE_SCHEMA_VERSION, seq, ts },
+      );
+      return;
+    }
+    const i = this.head;
+    this.slotKind[i] = SLOT_STAGE;
+    this.slotCode[i] = stageCode(stage) | (phase === 'leave' ? 4 : 0);
+    this.slotTs[i] = ts;
+    this.slotDur[i] = phase === 'leave' ? (durationUs ?? 0) : NaN;
+    this.slotPacket[i] = packetId;
+    this.slotEvent[i] = undefined;
+    this.advance();
+  }
+
+  /**
+   * A plugin event (the same as emit({ type: 'plugin', ... })); recorded without allocating
+   * when it has no produced/reason/error. `t` is performance.now() at the event.
+   */
+  plugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t: number, durationUs: number, produced?: string[] | null, reason?: string, error?: string): void {
+    if (!this.enabled) return;
+    if (produced || reason || error) {
+      const e: Omit<Extract<TraceEventInput, { type: 'plugin' }>, 'packetId'> & { packetId: string } = { type: 'plugin', packetId, stage, plugin, verdict, durationUs };
+      if (produced) e.produced = produced;
+      if (reason) e.reason = reason;
+      if (error) e.error = error;
+      this.emit(e, t);
+      return;
+    }
+    const seq = ++this.seq;
+    const ts = this.timeOrigin + t;
+    if (this.listeners.size > 0) {
+      this.putObject({ type: 'plugin', packetId, stage, plugin, verdict, durationUs, v: TRACE_SCHEMA_VERSION, seq, ts });
+      return;
+    }
+    const i = this.head;
+    this.slotKind[i] = SLOT_PLUGIN;
+    this.slotCode[i] = stageCode(stage) | (verdictCode(verdict) << 2);
+    this.slotTs[i] = ts;
+    this.slotDur[i] = durationUs;
+    this.slotPacket[i] = packetId;
+    this.slotPlugin[i] = plugin;
+    this.slotEvent[i] = undefined;
+    this.advance();
+  }
+
+  private putObject(e: TraceEvent): void {
+    const i = this.head;
+    this.slotKind[i] = SLOT_OBJECT;
+    this.slotPacket[i] = e.packetId;
+    this.slotEvent[i] = e;
+    this.advance();
     if (this.listeners.size > 0) {
       this.pending.push(e);
       if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
     }
+  }
+
+  private advance(): void {
+    const next = this.head + 1;
+    this.head = next === this.capacity ? 0 : next;
+    if (this.size < this.capacity) this.size++;
+  }
+
+  /** The event in ring slot `i`, whose sequence number is `seq`. */
+  private eventAt(i: number, seq: number): TraceEvent {
+    const kind = this.slotKind[i];
+    if (kind === SLOT_OBJECT) return this.slotEvent[i]!;
+    const code = this.slotCode[i]!;
+    const packetId = this.slotPacket[i]!;
+    const stage = STAGES[code & 3]!;
+    const ts = this.slotTs[i]!;
+    // Same key order as an emitted object (the bus's v/seq/ts last), so exports read the same.
+    if (kind === SLOT_STAGE) {
+      return code & 4
+        ? { type: 'stage', packetId, stage, phase: 'leave', durationUs: this.slotDur[i]!, v: TRACE_SCHEMA_VERSION, seq, ts }
+        : { type: 'stage', packetId, stage, phase: 'enter', v: TRACE_SCHEMA_VERSION, seq, ts };
+    }
+    return { type: 'plugin', packetId, stage, plugin: this.slotPlugin[i]!, verdict: VERDICTS[code >> 2]!, durationUs: this.slotDur[i]!, v: TRACE_SCHEMA_VERSION, seq, ts };
   }
 
   /** Deliver pending events to subscribers now. */
@@ -100,17 +232,24 @@ export class TraceBus {
   /** Events still in the ring, oldest first; `sinceSeq` keeps only newer ones, `limit` the newest N. */
   snapshot(sinceSeq = 0, limit = Infinity): TraceEvent[] {
     const out: TraceEvent[] = [];
-    const start = (this.head - this.size + this.capacity) % this.capacity;
-    for (let i = 0; i < this.size; i++) {
-      const e = this.ring[(start + i) % this.capacity]!;
-      if (e.seq > sinceSeq) out.push(e);
-    }
-    return out.length > limit ? out.slice(out.length - limit) : out;
+    const firstSeq = this.seq - this.size + 1; // seq of the oldest event in the ring
+    let from = Math.max(0, sinceSeq - firstSeq + 1);
+    if (limit < this.size - from) from = this.size - Math.max(0, Math.ceil(limit));
+    const start = this.head - this.size + this.capacity;
+    for (let k = from; k < this.size; k++) out.push(this.eventAt((start + k) % this.capacity, firstSeq + k));
+    return out;
   }
 
   /** All events of one packet still in the ring. */
   forPacket(packetId: string): TraceEvent[] {
-    return this.snapshot().filter((e) => e.packetId === packetId);
+    const out: TraceEvent[] = [];
+    const firstSeq = this.seq - this.size + 1;
+    const start = this.head - this.size + this.capacity;
+    for (let k = 0; k < this.size; k++) {
+      const i = (start + k) % this.capacity;
+      if (this.slotPacket[i] === packetId) out.push(this.eventAt(i, firstSeq + k));
+    }
+    return out;
   }
 
   /** The ring as JSON lines (one event per line, trailing newline). */
@@ -120,7 +259,10 @@ export class TraceBus {
   }
 
   clear(): void {
-    this.ring.fill(undefined);
+    // Let go of what the ring held (objects, packet ids); the typed columns hold no references.
+    this.slotEvent.fill(undefined);
+    this.slotPacket.fill(undefined);
+    this.slotPlugin.fill(undefined);
     this.head = 0;
     this.size = 0;
     this.pending = [];

@@ -8,7 +8,7 @@ import { xml, type Element } from '@xmpp/xml';
 import type { SandboxConfig } from '../../config';
 import type { Logger } from '../../log';
 import type { TraceBus } from '../../trace/bus';
-import type { ArrivalEvent, OutcomeEvent, Outcome, PluginEvent, Stage, Verdict } from '../../trace/events';
+import type { ArrivalEvent, OutcomeEvent, Outcome, Stage, Verdict } from '../../trace/events';
 import { serialize } from '../xml/serialize';
 import type { Jid } from '../jid';
 import type { StreamSession } from '../session';
@@ -35,7 +35,6 @@ const DEFAULT_ACTION = 'sm:default';
 const MAX_DEPTH = 32;
 
 type ArrivalInput = Omit<ArrivalEvent, 'v' | 'seq' | 'ts'>;
-type PluginInput = Omit<PluginEvent, 'v' | 'seq' | 'ts'>;
 type OutcomeInput = Omit<OutcomeEvent, 'v' | 'seq' | 'ts'>;
 const xmlCache = new WeakMap<Element, string>();
 const PLUGIN_SOURCE = Object.freeze({ kind: 'plugin' as const });
@@ -173,8 +172,9 @@ export class Pipeline {
   run(p: Packet): void | Promise<void> {
     const trace = this.deps.trace;
     const tracing = trace.active;
-    const run = new PacketRun(p, tracing ? now() : 0, tracing);
-    if (tracing) this.traceArrival(p);
+    const t0 = tracing ? now() : 0;
+    const run = new PacketRun(p, t0, tracing);
+    if (tracing) this.traceArrival(p, t0);
     try {
       if (this.preprocess(run)) return this.finish(run);
       const pending = this.process(run);
@@ -200,9 +200,9 @@ export class Pipeline {
       return false;
     }
     const ts = tracing ? this.stageEnter(p.id, 'preprocess') : 0;
+    let t = ts; // each plugin's time runs from the previous trace boundary: one now() per plugin
     let blocked = false;
     for (const reg of regs) {
-      const t = tracing ? now() : 0;
       const ctx = new Ctx(this, run, reg.plugin.id);
       let verdict: Verdict = 'passed';
       let reason: string | undefined;
@@ -222,7 +222,7 @@ export class Pipeline {
         error = errMsg(err);
         this.deps.log.warn(`plugin ${reg.plugin.id} threw in preprocess (packet passes)`, err);
       }
-      if (tracing) this.tracePlugin(p.id, 'preprocess', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
+      if (tracing) t = this.tracePlugin(p.id, 'preprocess', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
     }
     if (tracing) this.stageLeave(p.id, 'preprocess', ts);
     // Tigase step 7: a blocked iq request still gets an answer, so the client is not left waiting.
@@ -330,8 +330,8 @@ export class Pipeline {
     const { p, tracing } = run;
     const regs = this.deps.registry.post;
     const ts = tracing ? this.stageEnter(p.id, 'postprocess') : 0;
+    let t = ts; // each plugin's time runs from the previous trace boundary
     for (const reg of regs) {
-      const t = tracing ? now() : 0;
       const ctx = new Ctx(this, run, reg.plugin.id);
       let verdict: Verdict = 'passed';
       let error: string | undefined;
@@ -344,13 +344,12 @@ export class Pipeline {
         error = errMsg(err);
         this.deps.log.warn(`plugin ${reg.plugin.id} threw in postprocess`, err);
       }
-      if (tracing) this.tracePlugin(p.id, 'postprocess', reg.plugin.id, verdict, t, ctx.emitted, undefined, error);
+      if (tracing) t = this.tracePlugin(p.id, 'postprocess', reg.plugin.id, verdict, t, ctx.emitted, undefined, error);
     }
     if (!run.taken && !run.decision && run.results.length === 0) {
-      const t = tracing ? now() : 0;
       const ctx = new Ctx(this, run, DEFAULT_ACTION);
       this.deps.defaultAction(p, ctx);
-      if (tracing) this.tracePlugin(p.id, 'postprocess', DEFAULT_ACTION, ctx.emitted || ctx.delivered ? 'produced' : 'handled', t, ctx.emitted);
+      if (tracing) t = this.tracePlugin(p.id, 'postprocess', DEFAULT_ACTION, ctx.emitted || ctx.delivered ? 'produced' : 'handled', t, ctx.emitted);
     }
     if (tracing) this.stageLeave(p.id, 'postprocess', ts);
   }
@@ -362,8 +361,8 @@ export class Pipeline {
     const filters = this.deps.registry.filt;
     if (results.length > 0 && filters.length > 0) {
       const ts = tracing ? this.stageEnter(p.id, 'filter') : 0;
+      let t = ts; // each plugin's time runs from the previous trace boundary
       for (const reg of filters) {
-        const t = tracing ? now() : 0;
         const before = results.slice();
         const ctx = new Ctx(this, run, reg.plugin.id);
         let verdict: Verdict = 'passed';
@@ -382,7 +381,7 @@ export class Pipeline {
           results.push(...before);
           this.deps.log.warn(`plugin ${reg.plugin.id} threw in filter (results kept)`, err);
         }
-        if (tracing) this.tracePlugin(p.id, 'filter', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
+        if (tracing) t = this.tracePlugin(p.id, 'filter', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
       }
       if (tracing) this.stageLeave(p.id, 'filter', ts);
     } else if (tracing) {
@@ -411,7 +410,8 @@ export class Pipeline {
       else if (produced) outcome = 'forwarded';
       else if (d) outcome = d.outcome;
       else outcome = run.taken ? 'handled' : 'ignored';
-      const e: OutcomeInput = { type: 'outcome', packetId: p.id, outcome, totalUs: us(now() - run.t0) };
+      const t = now();
+      const e: OutcomeInput = { type: 'outcome', packetId: p.id, outcome, totalUs: us(t - run.t0) };
       if (outcome === 'delivered') e.to = deliveredTo!;
       else if (d?.to) e.to = d.to;
       if (produced) e.produced = produced;
@@ -419,7 +419,7 @@ export class Pipeline {
       if (d?.plugin) e.plugin = d.plugin;
       else if (outcome === 'handled' && run.taken) e.plugin = run.taken;
       if (d?.reason) e.reason = d.reason;
-      this.deps.trace.emit(e);
+      this.deps.trace.emit(e, t);
     }
     if (!children) return;
     let chain: Promise<void> | null = null;
@@ -434,7 +434,8 @@ export class Pipeline {
   }
 
   // ---- trace helpers ----
-  traceArrival(p: Packet): void {
+  /** `t`: performance.now() at arrival, when the caller already took it. */
+  traceArrival(p: Packet, t: number = now()): void {
     const el = p.element;
     // A forwarded copy shares its parent's frozen element: serialise it once.
     let xml = xmlCache.get(el);
@@ -459,7 +460,7 @@ export class Pipeline {
     }
     if (p.parentId) e.parentId = p.parentId;
     if (p.producedBy) e.producedBy = p.producedBy;
-    this.deps.trace.emit(e);
+    this.deps.trace.emit(e, t);
   }
 
   /** For packets settled without the stages (malformed addresses, unacked re-routing). */
@@ -467,21 +468,27 @@ export class Pipeline {
     this.deps.trace.emit({ type: 'outcome', packetId: p.id, outcome, ...extra, totalUs: 0 });
   }
 
+  // One performance.now() per trace boundary: it is both the event's ts and the end (or
+  // start) of the duration it reports. The bus records stage and plain plugin events
+  // without allocating (see TraceBus.stage/plugin).
+
+  /** Returns the enter time, the start of the stage's duration. */
   private stageEnter(packetId: string, stage: Stage): number {
-    this.deps.trace.emit({ type: 'stage', packetId, stage, phase: 'enter' });
-    return now();
+    const t = now();
+    this.deps.trace.stage(packetId, stage, 'enter', t);
+    return t;
   }
 
-  private stageLeave(packetId: string, stage: Stage, t: number): void {
-    this.deps.trace.emit({ type: 'stage', packetId, stage, phase: 'leave', durationUs: us(now() - t) });
+  private stageLeave(packetId: string, stage: Stage, t0: number): void {
+    const t = now();
+    this.deps.trace.stage(packetId, stage, 'leave', t, us(t - t0));
   }
 
-  private tracePlugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t: number, produced: string[] | null, reason?: string, error?: string): void {
-    const e: PluginInput = { type: 'plugin', packetId, stage, plugin, verdict, durationUs: us(now() - t) };
-    if (produced) e.produced = produced;
-    if (reason) e.reason = reason;
-    if (error) e.error = error;
-    this.deps.trace.emit(e);
+  /** `t0`: when the plugin started; returns the time of this event (where the next plugin starts). */
+  private tracePlugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t0: number, produced: string[] | null, reason?: string, error?: string): number {
+    const t = now();
+    this.deps.trace.plugin(packetId, stage, plugin, verdict, t, us(t - t0), produced, reason, error);
+    return t;
   }
 }
 

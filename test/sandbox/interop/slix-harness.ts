@@ -119,6 +119,8 @@ export interface SlixClientOpts {
   priority?: number;
   noPresence?: boolean;
   sm?: boolean;
+  /** SASL PLAIN (slixmpp needs unencrypted_plain on plain TCP) instead of its SCRAM-SHA-1 choice. */
+  plain?: boolean;
 }
 
 /** A slixmpp ClientXMPP logged in to the sandbox; resolves on its `online` event. */
@@ -127,6 +129,7 @@ export async function slixClient(s: InteropSandbox, jid: string, opts: SlixClien
   if (opts.priority !== undefined) args.push('--priority', String(opts.priority));
   if (opts.noPresence) args.push('--no-presence');
   if (opts.sm) args.push('--sm');
+  if (opts.plain) args.push('--plain');
   const p = spawnSlix('slix_client.py', args);
   const online = await p.next((e) => e.event === 'online' || e.event === 'error');
   if (online.event !== 'online') throw new Error(`slixmpp ${jid} did not log in: ${JSON.stringify(online)} ${p.stderr.join('\n')}`);

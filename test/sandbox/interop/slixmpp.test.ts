@@ -71,6 +71,61 @@ describe('slixmpp client (RFC 6120/6121)', () => {
   });
 });
 
+describe('authentication, binding and stream errors as slixmpp sees them', () => {
+  test('SASL PLAIN (with unencrypted_plain=True) works too', async () => {
+    const { online } = await slix('plainer@localhost/p', { plain: true });
+    assert.equal(online.mech, 'PLAIN');
+    assert.equal(online.jid, 'plainer@localhost/p');
+  });
+
+  test('a wrong password: <failure><not-authorized/></failure> (RFC 6120 §6.5.10) and slixmpp gives up', async () => {
+    const p = spawnSlix('slix_client.py', ['--jid', 'badpw@localhost/x', '--password', 'wrong', '--port', String(s.c2sPort)]);
+    procs.push(p);
+    const failed = await p.next((e) => e.event === 'failed_auth' || e.event === 'online');
+    assert.equal(failed.event, 'failed_auth');
+    assert.match(String(failed.xml), /<not-authorized/);
+    // It does not fall back to PLAIN over plain TCP, so that was its last try.
+    assert.deepEqual(await p.next((e) => e.event === 'error' || e.event === 'online'), { event: 'error', message: 'authentication failed' });
+  });
+
+  test('no resource requested: the server generates one (RFC 6120 §7.6.1)', async () => {
+    const p = spawnSlix('slix_client.py', ['--jid', 'nores@localhost', '--password', s.password, '--port', String(s.c2sPort)]);
+    procs.push(p);
+    const online = await p.next((e) => e.event === 'online' || e.event === 'error');
+    assert.match(String(online.jid), /^nores@localhost\/.+/);
+  });
+
+  test('a resourcepart with \' " < > & and non-ASCII (allowed by RFC 7622 §3.4) is escaped correctly both ways', async () => {
+    const resource = `o'rly "q" <x> & ü ☃`;
+    const { p, online } = await slix(`weird@localhost/${resource}`);
+    assert.equal(online.jid, `weird@localhost/${resource}`);
+    const j = await js1('weirdpeer', 'js');
+    await p.cmd({ cmd: 'send', to: 'weirdpeer@localhost/js', body: 'from weird' });
+    assert.equal((await j.next(isBody('from weird'))).attrs.from, `weird@localhost/${resource}`);
+    await j.c.send(xml('message', { to: `weird@localhost/${resource}`, type: 'chat' }, xml('body', {}, 'to weird')));
+    assert.equal((await p.next(isMessageEvent('to weird'))).to, `weird@localhost/${resource}`);
+  });
+
+  test('the same full JID logging in again: the old stream gets <conflict/> (RFC 6120 §7.7.2.2), the new one works', async () => {
+    const { p: first } = await slix('dup@localhost/same');
+    const { p: second } = await slix('dup@localhost/same');
+    const e = await first.next((x) => x.event === 'stream_error' || x.event === 'disconnected');
+    assert.equal(e.event, 'stream_error');
+    assert.match(String(e.xml), /<conflict /);
+    assert.equal((await second.cmd({ cmd: 'ping', to: 'localhost' })).ok, true);
+  });
+
+  test("two resources of one user see each other's presence, and the unavailable one (RFC 6121 §4.2.2, §4.5.2)", async () => {
+    const { p: one } = await slix('multi@localhost/one', { priority: 1 });
+    const { p: two } = await slix('multi@localhost/two', { priority: 2 });
+    const seen = await one.next((e) => e.event === 'presence' && e.from === 'multi@localhost/two' && e.type === 'available');
+    assert.equal(seen.priority, 2);
+    await two.next((e) => e.event === 'presence' && e.from === 'multi@localhost/one' && e.type === 'available');
+    await two.cmd({ cmd: 'quit' });
+    await one.next((e) => e.event === 'presence' && e.from === 'multi@localhost/two' && e.type === 'unavailable');
+  });
+});
+
 describe('IQs between the two stacks (RFC 6120 §8.2.3, §10.5.3)', () => {
   test('@xmpp/client asks slixmpp (disco#info, version, ping) and slixmpp asks @xmpp/client; errors come back as errors', async () => {
     const { p } = await slix('iqslix@localhost/slix');

@@ -249,7 +249,12 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
       pausedBatches = [];
       pausedCount = 0;
       reindex();
-      renderSelected();
+      // A new sandbox run numbers packets from p1 again: the old selection would name another
+      // stanza of the new run. (A refill, 'cleared', keeps it: the same history comes back.)
+      if (m.reason === 'restarted') {
+        pendingSelect = null;
+        select(null, false);
+      } else renderSelected();
       break;
     case 'running':
       setRunning(m.running, m.domain);

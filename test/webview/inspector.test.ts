@@ -155,6 +155,24 @@ describe('stanza inspector webview', () => {
     await page.locator('#list-empty').waitFor({ state: 'hidden' });
   });
 
+  test('a sandbox restart drops the selection (packet ids start again in the new run)', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page, backend } = ip;
+    await page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`).click();
+    await page.locator('#details .packet-id', { hasText: scenario.ids.chat1 }).waitFor();
+    backend.setRunning(false);
+    backend.snapshot = [];
+    backend.setRunning(true);
+    await page.locator('#details', { hasText: 'Select a stanza' }).waitFor();
+    // The new run reuses the id: it is not shown as if the user had picked it.
+    backend.emitTrace(scenario.events);
+    await waitForStatus(page, (s) => s.packets === packetCount(scenario.events));
+    await page.waitForTimeout(200);
+    assert.match(await page.locator('#details').innerText(), /Select a stanza/);
+    assert.equal(await page.locator('.rows .row.selected').count(), 0);
+  });
+
   test('the timeline of a c2s→c2s message: both packets, all four stages, links, XML', async (t) => {
     const ip = await open();
     t.after(() => ip.close());

@@ -26,12 +26,12 @@ export interface InteropSandbox {
   stop(): Promise<void>;
 }
 
-export async function startSandbox(): Promise<InteropSandbox> {
+export async function startSandbox(xmppOverrides: { smResumeTimeoutSec?: number } = {}): Promise<InteropSandbox> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'interop-'));
   const sandbox = createSandbox({
     dataDir,
     logLevel: 'warn',
-    xmpp: { c2sPort: 0, wsPort: -1, componentPort: 0 },
+    xmpp: { c2sPort: 0, wsPort: -1, componentPort: 0, ...xmppOverrides },
     queue: { enabled: false },
     bridge: { enabled: false },
   });

@@ -272,6 +272,38 @@ describe('XEP-0198 stream management enabled by slixmpp', () => {
   });
 });
 
+describe('XEP-0198 resumption window expired (smResumeTimeoutSec 1)', () => {
+  let short: InteropSandbox;
+  before(async () => {
+    short = await startSandbox({ smResumeTimeoutSec: 1 });
+  });
+  after(() => short.stop());
+
+  test('<failed><item-not-found/></failed>, slixmpp binds anew and gets the stanzas of the dead session from offline storage with <delay/>', async () => {
+    const { p } = await slixClient(short, 'late@localhost/slix', { sm: true });
+    procs.push(p);
+    await p.next((e) => e.event === 'sm_enabled');
+    const peer = await jsClient(short, 'latepeer', 'js');
+    js.push(peer);
+    await p.cmd({ cmd: 'cut', after: null });
+    await p.next((e) => e.event === 'disconnected');
+    await peer.c.send(xml('message', { to: 'late@localhost/slix', type: 'chat' }, xml('body', {}, 'to the full JID in the window')));
+    await peer.c.send(xml('message', { to: 'late@localhost', type: 'chat' }, xml('body', {}, 'to the bare JID in the window')));
+    // The window ends: XEP-0198 §5 says the server should not lose what it could not deliver.
+    await waitFor(() => !short.sandbox.xmpp.listSessions().some((x) => x.bareJid === 'late@localhost'));
+    await waitFor(() => short.sandbox.xmpp.listOffline().some((o) => o.bareJid === 'late@localhost' && o.count === 2));
+    await p.cmd({ cmd: 'reconnect' });
+    const failed = await p.next((e) => e.event === 'sm_failed');
+    assert.match(String(failed.xml), /item-not-found/);
+    await p.next((e) => e.event === 'online');
+    await p.next((e) => e.event === 'sm_enabled');
+    for (const body of ['to the full JID in the window', 'to the bare JID in the window']) {
+      const m = await p.next(isMessageEvent(body));
+      assert.ok(m.delay, `${body}: has <delay/>`);
+    }
+  });
+});
+
 describe('closing the stream', () => {
   test('slixmpp closes with </stream:stream>, the server answers in kind (RFC 6120 §4.4) and ends the SM session (XEP-0198 §5)', async () => {
     const { p } = await slix('closer@localhost/slix', { sm: true });

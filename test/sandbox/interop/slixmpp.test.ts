@@ -126,6 +126,38 @@ describe('authentication, binding and stream errors as slixmpp sees them', () =>
   });
 });
 
+describe('namespaces survive the server (XML Namespaces 1.0; RFC 6120 §4.8)', () => {
+  test('extension payloads, prefixes and xml:lang reach slixmpp and @xmpp/client as sent', async () => {
+    const { p: a } = await slix('nsa@localhost/a');
+    const { p: b } = await slix('nsb@localhost/b');
+    const j = await js1('nsj', 'js');
+    const payload = (to: string, body: string) =>
+      `<message to='${to}' type='chat' xml:lang='de'><body>${body}</body>` +
+      `<foo:bar xmlns:foo='urn:example:foo' foo:attr='v'><foo:baz>1</foo:baz><plain/></foo:bar>` +
+      `<request xmlns='urn:xmpp:receipts'/><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html></message>`;
+    await a.cmd({ cmd: 'raw', data: payload('nsb@localhost/b', 'ns-1') });
+    const m = await b.next(isMessageEvent('ns-1'));
+    assert.deepEqual(m.tags, [
+      '{jabber:client}body',
+      '{urn:example:foo}bar',
+      '{urn:example:foo}baz',
+      '{jabber:client}plain', // unprefixed, so in the default namespace
+      '{urn:xmpp:receipts}request',
+      '{http://jabber.org/protocol/xhtml-im}html',
+      '{http://www.w3.org/1999/xhtml}body',
+      '{http://www.w3.org/1999/xhtml}p',
+    ]);
+    assert.equal(m.lang, 'de', 'xml:lang kept (RFC 6120 §8.1.5)');
+    await a.cmd({ cmd: 'raw', data: payload('nsj@localhost/js', 'ns-2') });
+    const e = await j.next(isBody('ns-2'));
+    assert.equal(e.getChild('request', 'urn:xmpp:receipts')?.name, 'request');
+    assert.equal(e.getChild('bar', 'urn:example:foo')?.getChildText('baz'), '1', 'ltx resolves the foo: prefix');
+    // @xmpp/client → slixmpp with a prefixed payload.
+    await j.c.send(xml('message', { to: 'nsb@localhost/b', type: 'chat' }, xml('body', {}, 'ns-3'), xml('q:x', { 'xmlns:q': 'urn:example:q' }, xml('q:y', {}))));
+    assert.deepEqual((await b.next(isMessageEvent('ns-3'))).tags, ['{jabber:client}body', '{urn:example:q}x', '{urn:example:q}y']);
+  });
+});
+
 describe('IQs between the two stacks (RFC 6120 §8.2.3, §10.5.3)', () => {
   test('@xmpp/client asks slixmpp (disco#info, version, ping) and slixmpp asks @xmpp/client; errors come back as errors', async () => {
     const { p } = await slix('iqslix@localhost/slix');
@@ -353,6 +385,15 @@ describe('XEP-0114: slixmpp ComponentXMPP', () => {
     const reply = await user.next(isBody('echo: ping ü'));
     assert.equal(reply.attrs.from, 'echo@component.localhost');
     assert.equal(reply.attrs.to, 'compuser@localhost/js');
+  });
+
+  test("a client stanza with an explicit xmlns='jabber:client' reaches the component in jabber:component:accept (XEP-0114 §3)", async () => {
+    // slixmpp's component only matches {jabber:component:accept}message: a copied xmlns would be invisible to it.
+    const { p } = await slix('explicitns@localhost/slix');
+    await p.cmd({ cmd: 'raw', data: "<message xmlns='jabber:client' to='echo@component.localhost' type='chat'><body>explicit ns</body></message>" });
+    await comp.next(isMessageEvent('explicit ns'));
+    const echo = await p.next(isMessageEvent('echo: explicit ns'));
+    assert.equal(echo.from, 'echo@component.localhost');
   });
 
   test('IQs both ways: a user asks the component (disco#info, ping); the component asks a user and the server', async () => {

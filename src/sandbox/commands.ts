@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import { connectionSnippet } from './connectionSnippet';
+import { pickRecipient } from './recipientPick';
 import type { SandboxController } from './controller';
 import { setExternalQueuePassword } from './secrets';
 import { SECTION } from './settings';
@@ -65,8 +66,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       let to = args?.to;
       if (!to) {
         const sessions = await sb.call('sessions.list', {}).catch(() => []);
-        const picks = [...sessions.map((s) => s.bareJid), `alice@${e.domain}`].filter((v, i, a) => a.indexOf(v) === i);
-        to = await vscode.window.showQuickPick(picks, { title: 'Send a test message to…', placeHolder: 'A bare JID (a user who is not connected gets it offline)' });
+        to = await pickRecipient([...new Set(sessions.map((s) => s.bareJid))], e.domain);
         if (!to) return undefined;
       }
       const body = args?.body ?? `Hello from the XMPP Sandbox (${new Date().toLocaleTimeString()})`;

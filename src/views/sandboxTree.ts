@@ -144,7 +144,7 @@ export function buildTree(model: SandboxModel): TreeNode[] {
     { id: 'group/endpoints', kind: 'group', label: 'Endpoints', icon: 'link', expanded: true, children: endpoints },
     group('sessions', 'Sessions', 'account', sessions, 'no client connected'),
     group('components', 'Components', 'extensions', components, 'no component connected'),
-    group('queue', 'Queue', 'database', queue, 'no lists'),
+    group('queue', 'Queue', 'database', queue, 'no keys'),
     { id: 'group/pipeline', kind: 'group', label: 'Pipeline', description: `${s.plugins.length} plugins`, icon: 'layers', expanded: true, children: stages },
     group('offline', 'Offline Store', 'mail', offline, 'empty', false),
   ];

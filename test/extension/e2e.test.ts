@@ -99,6 +99,19 @@ test('Start Sandbox from the palette, connect an app, see it in the explorer', {
   // The README's copy is refreshed on request only, so a test run leaves the checkout clean.
   if (process.env.UPDATE_SCREENSHOTS) copyFileSync(shot, join(REPO_ROOT, 'media', 'screenshot-explorer.png'));
 
+  // Send a Test Message to a user who is not connected: typed in the quick pick (a bare name
+  // gets the sandbox's domain), it lands in the offline store.
+  await runCommand(page, 'XMPP: Send a Test Message');
+  const pickInput = page.locator('.quick-input-widget .quick-input-box input');
+  await pickInput.waitFor({ state: 'visible', timeout: 10_000 });
+  await pickInput.fill('carol');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: `carol@${DOMAIN}` }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await waitForNotification(page, new RegExp(`Sent a test message to carol@${DOMAIN.replace('.', '\\.')}`), 15_000);
+  const offlineGroup = page.locator('.part.sidebar .monaco-list-row', { hasText: 'Offline Store' }).first();
+  if ((await offlineGroup.getAttribute('aria-expanded')) === 'false') await offlineGroup.click();
+  await waitFor('carol in the offline store', async () => (await sidebarTreeRows(page)).some((t) => t.includes(`carol@${DOMAIN}`) && t.includes('1 message')), 15_000, 250);
+
   await app.stop();
   app = undefined;
   await waitFor('alice gone from the view', async () => !(await sidebarTreeRows(page)).some((t) => t.includes(`alice@${DOMAIN}`)), 30_000, 250);

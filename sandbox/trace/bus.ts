@@ -1,4 +1,4 @@
-import { STAGES, TRACE_SCHEMA_VERSION, type Stage, type TraceEvent, type TraceEventInput, type Verdict, toJsonLine } from './events';
+import { STAGES, TRACE_SCHEMA_VERSION, type ArrivalEvent, type Outcome, type OutcomeEvent, type PacketSource, type PluginEvent, type Stage, type StanzaKind, type TraceEvent, type TraceEventInput, type Verdict, toJsonLine } from './events';
 
 export type TraceListener = (events: readonly TraceEvent[]) => void;
 
@@ -14,14 +14,24 @@ export interface TraceBusOptions {
   flushIntervalMs: number;
 }
 
-// How a ring slot holds its event. Stage events and plugin events without extras (about
-// three quarters of a packet's events) are kept as columns, not objects: a full ring of
-// 50,000 objects that all outlive a scavenge is what made the garbage collector the
-// biggest cost of tracing (every event copied, promoted to old space, then mark-swept).
-// The object is built only when someone reads the ring (snapshot, export).
+// How a ring slot holds its event. Packet events (arrival, stage, plugin, outcome) are kept
+// as columns, not objects: a full ring of 50,000 objects that all outlive a scavenge is
+// what made the garbage collector the biggest cost of tracing (every event copied,
+// promoted to old space, then mark-swept). The object is built only when someone reads
+// the ring (snapshot, export); subscribers get objects as before. Queue events (and any
+// event emitted while someone is subscribed) stay objects.
 const SLOT_OBJECT = 0;
 const SLOT_STAGE = 1;
 const SLOT_PLUGIN = 2;
+const SLOT_ARRIVAL = 3;
+const SLOT_OUTCOME = 4;
+
+const KINDS: readonly StanzaKind[] = ['message', 'presence', 'iq'];
+const OUTCOMES: readonly Outcome[] = ['delivered', 'forwarded', 'stored-offline', 'bounced', 'blocked', 'dropped', 'handled', 'ignored'];
+/** String columns per slot: arrival uses all, outcome the first three. */
+const STR_COLUMNS = 9;
+type ArrivalInput = Omit<ArrivalEvent, 'v' | 'seq' | 'ts'>;
+type OutcomeInput = Omit<OutcomeEvent, 'v' | 'seq' | 'ts'>;
 
 const VERDICTS: readonly Verdict[] = ['passed', 'blocked', 'handled', 'produced', 'dropped', 'error', 'queue-full'];
 const stageCode = (s: Stage): number => (s === 'preprocess' ? 0 : s === 'process' ? 1 : s === 'postprocess' ? 2 : 3);
@@ -53,6 +63,12 @@ export class TraceBus {
   private readonly slotPacket: (string | undefined)[];
   private readonly slotPlugin: (string | undefined)[];
   private readonly slotEvent: (TraceEvent | undefined)[];
+  /** Arrival: source; outcome: to. */
+  private readonly slotRef: (PacketSource | string[] | undefined)[];
+  /** Outcome and plugin: produced. */
+  private readonly slotRef2: (string[] | undefined)[];
+  /** Arrival: stanzaType, xml, from, to, id, child, xmlns, parentId, producedBy; outcome: error, plugin, reason; plugin: reason, error. */
+  private readonly slotStr: (string | undefined)[][] = [];
   private head = 0; // next write index
   private size = 0;
   private seq = 0;
@@ -76,6 +92,9 @@ export class TraceBus {
     this.slotPacket = slots(n);
     this.slotPlugin = slots(n);
     this.slotEvent = slots(n);
+    this.slotRef = slots(n);
+    this.slotRef2 = slots(n);
+    for (let c = 0; c < STR_COLUMNS; c++) this.slotStr.push(slots(n));
   }
 
   /** Cheap check so emitters can skip building events (e.g. serialising XML) when off. */
@@ -98,6 +117,10 @@ export class TraceBus {
    */
   emit(input: TraceEventInput, t: number = performance.now()): void {
     if (!this.enabled) return;
+    if (this.listeners.size === 0) {
+      if (input.type === 'arrival') return this.putArrival(input, t);
+      if (input.type === 'outcome') return this.putOutcome(input, t);
+    }
     const e = input as TraceEvent;
     e.v = TRACE_SCHEMA_VERSION;
     e.seq = ++this.seq;
@@ -133,23 +156,24 @@ export class TraceBus {
   }
 
   /**
-   * A plugin event (the same as emit({ type: 'plugin', ... })); recorded without allocating
-   * when it has no produced/reason/error. `t` is performance.now() at the event.
+   * A plugin event (the same as emit({ type: 'plugin', ... })), recorded without allocating.
+   * `t` is performance.now() at the event; produced/reason/error only when set.
    */
   plugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t: number, durationUs: number, produced?: string[] | null, reason?: string, error?: string): void {
     if (!this.enabled) return;
-    if (produced || reason || error) {
-      const e: Omit<Extract<TraceEventInput, { type: 'plugin' }>, 'packetId'> & { packetId: string } = { type: 'plugin', packetId, stage, plugin, verdict, durationUs };
-      if (produced) e.produced = produced;
-      if (reason) e.reason = reason;
-      if (error) e.error = error;
-      this.emit(e, t);
-      return;
-    }
     const seq = ++this.seq;
     const ts = this.timeOrigin + t;
     if (this.listeners.size > 0) {
-      this.putObject({ type: 'plugin', packetId, stage, plugin, verdict, durationUs, v: TRACE_SCHEMA_VERSION, seq, ts });
+      if (produced || reason || error) {
+        const e: PluginEvent = { type: 'plugin', packetId, stage, plugin, verdict, durationUs } as PluginEvent;
+        if (produced) e.produced = produced;
+        if (reason) e.reason = reason;
+        if (error) e.error = error;
+        e.v = TRACE_SCHEMA_VERSION;
+        e.seq = seq;
+        e.ts = ts;
+        this.putObject(e);
+      } else this.putObject({ type: 'plugin', packetId, stage, plugin, verdict, durationUs, v: TRACE_SCHEMA_VERSION, seq, ts });
       return;
     }
     const i = this.head;
@@ -159,6 +183,51 @@ export class TraceBus {
     this.slotDur[i] = durationUs;
     this.slotPacket[i] = packetId;
     this.slotPlugin[i] = plugin;
+    this.slotRef2[i] = produced || undefined;
+    this.slotStr[0]![i] = reason || undefined;
+    this.slotStr[1]![i] = error || undefined;
+    this.slotEvent[i] = undefined;
+    this.advance();
+  }
+
+  private putArrival(e: ArrivalInput, t: number): void {
+    ++this.seq;
+    const i = this.head;
+    const str = this.slotStr;
+    this.slotKind[i] = SLOT_ARRIVAL;
+    this.slotCode[i] = (e.direction === 'out' ? 1 : 0) | (e.kind === 'message' ? 0 : e.kind === 'presence' ? 2 : 4);
+    this.slotTs[i] = this.timeOrigin + t;
+    this.slotDur[i] = e.bytes;
+    this.slotPacket[i] = e.packetId;
+    this.slotRef[i] = e.source;
+    str[0]![i] = e.stanzaType;
+    str[1]![i] = e.xml;
+    str[2]![i] = e.from;
+    str[3]![i] = e.to;
+    str[4]![i] = e.id;
+    str[5]![i] = e.child;
+    str[6]![i] = e.xmlns;
+    str[7]![i] = e.parentId;
+    str[8]![i] = e.producedBy;
+    this.slotEvent[i] = undefined;
+    this.advance();
+  }
+
+  private putOutcome(e: OutcomeInput, t: number): void {
+    ++this.seq;
+    const i = this.head;
+    const str = this.slotStr;
+    const code = OUTCOMES.indexOf(e.outcome);
+    this.slotKind[i] = SLOT_OUTCOME;
+    this.slotCode[i] = code < 0 ? 0 : code;
+    this.slotTs[i] = this.timeOrigin + t;
+    this.slotDur[i] = e.totalUs;
+    this.slotPacket[i] = e.packetId;
+    this.slotRef[i] = e.to;
+    this.slotRef2[i] = e.produced;
+    str[0]![i] = e.error;
+    str[1]![i] = e.plugin;
+    str[2]![i] = e.reason;
     this.slotEvent[i] = undefined;
     this.advance();
   }
@@ -187,15 +256,58 @@ export class TraceBus {
     if (kind === SLOT_OBJECT) return this.slotEvent[i]!;
     const code = this.slotCode[i]!;
     const packetId = this.slotPacket[i]!;
-    const stage = STAGES[code & 3]!;
     const ts = this.slotTs[i]!;
+    const v = TRACE_SCHEMA_VERSION;
+    // Optional keys in the order the pipeline adds them, absent when unset.
+    if (kind === SLOT_ARRIVAL) {
+      const str = this.slotStr;
+      const e: Partial<ArrivalEvent> = { type: 'arrival', packetId, source: this.slotRef[i] as PacketSource, direction: code & 1 ? 'out' : 'in', kind: KINDS[code >> 1]!, stanzaType: str[0]![i]!, xml: str[1]![i]!, bytes: this.slotDur[i]! };
+      if (str[2]![i] !== undefined) e.from = str[2]![i];
+      if (str[3]![i] !== undefined) e.to = str[3]![i];
+      if (str[4]![i] !== undefined) e.id = str[4]![i];
+      if (str[5]![i] !== undefined) e.child = str[5]![i];
+      if (str[6]![i] !== undefined) e.xmlns = str[6]![i];
+      if (str[7]![i] !== undefined) e.parentId = str[7]![i];
+      if (str[8]![i] !== undefined) e.producedBy = str[8]![i];
+      e.v = v;
+      e.seq = seq;
+      e.ts = ts;
+      return e as ArrivalEvent;
+    }
+    if (kind === SLOT_OUTCOME) {
+      const str = this.slotStr;
+      const e: Partial<OutcomeEvent> = { type: 'outcome', packetId, outcome: OUTCOMES[code]!, totalUs: this.slotDur[i]! };
+      if (this.slotRef[i] !== undefined) e.to = this.slotRef[i] as string[];
+      if (this.slotRef2[i] !== undefined) e.produced = this.slotRef2[i];
+      if (str[0]![i] !== undefined) e.error = str[0]![i];
+      if (str[1]![i] !== undefined) e.plugin = str[1]![i];
+      if (str[2]![i] !== undefined) e.reason = str[2]![i];
+      e.v = v;
+      e.seq = seq;
+      e.ts = ts;
+      return e as OutcomeEvent;
+    }
+    const stage = STAGES[code & 3]!;
     // Same key order as an emitted object (the bus's v/seq/ts last), so exports read the same.
     if (kind === SLOT_STAGE) {
       return code & 4
         ? { type: 'stage', packetId, stage, phase: 'leave', durationUs: this.slotDur[i]!, v: TRACE_SCHEMA_VERSION, seq, ts }
         : { type: 'stage', packetId, stage, phase: 'enter', v: TRACE_SCHEMA_VERSION, seq, ts };
     }
-    return { type: 'plugin', packetId, stage, plugin: this.slotPlugin[i]!, verdict: VERDICTS[code >> 2]!, durationUs: this.slotDur[i]!, v: TRACE_SCHEMA_VERSION, seq, ts };
+    const produced = this.slotRef2[i];
+    const reason = this.slotStr[0]![i];
+    const error = this.slotStr[1]![i];
+    if (produced === undefined && reason === undefined && error === undefined) {
+      return { type: 'plugin', packetId, stage, plugin: this.slotPlugin[i]!, verdict: VERDICTS[code >> 2]!, durationUs: this.slotDur[i]!, v, seq, ts };
+    }
+    const e = { type: 'plugin', packetId, stage, plugin: this.slotPlugin[i]!, verdict: VERDICTS[code >> 2]!, durationUs: this.slotDur[i]! } as PluginEvent;
+    if (produced !== undefined) e.produced = produced;
+    if (reason !== undefined) e.reason = reason;
+    if (error !== undefined) e.error = error;
+    e.v = v;
+    e.seq = seq;
+    e.ts = ts;
+    return e;
   }
 
   /** Deliver pending events to subscribers now. */
@@ -263,6 +375,9 @@ export class TraceBus {
     this.slotEvent.fill(undefined);
     this.slotPacket.fill(undefined);
     this.slotPlugin.fill(undefined);
+    this.slotRef.fill(undefined);
+    this.slotRef2.fill(undefined);
+    for (const col of this.slotStr) col.fill(undefined);
     this.head = 0;
     this.size = 0;
     this.pending = [];

@@ -39,7 +39,9 @@ type OutcomeInput = Omit<OutcomeEvent, 'v' | 'seq' | 'ts'>;
 const xmlCache = new WeakMap<Element, string>();
 const PLUGIN_SOURCE = Object.freeze({ kind: 'plugin' as const });
 
-const now = () => performance.now();
+// The global `performance` is a lazy getter in Node: look it up once.
+const perf = performance;
+const now = () => perf.now();
 const us = (ms: number) => Math.round(ms * 1000 * 10) / 10;
 
 interface Decision {
@@ -465,7 +467,12 @@ export class Pipeline {
 
   /** For packets settled without the stages (malformed addresses, unacked re-routing). */
   traceOutcome(p: Packet, outcome: Outcome, extra: { to?: string[]; error?: string; reason?: string } = {}): void {
-    this.deps.trace.emit({ type: 'outcome', packetId: p.id, outcome, ...extra, totalUs: 0 });
+    // Keys in the same order as finish()'s outcome events (the bus rebuilds them in that order).
+    const e: OutcomeInput = { type: 'outcome', packetId: p.id, outcome, totalUs: 0 };
+    if (extra.to) e.to = extra.to;
+    if (extra.error) e.error = extra.error;
+    if (extra.reason) e.reason = extra.reason;
+    this.deps.trace.emit(e);
   }
 
   // One performance.now() per trace boundary: it is both the event's ts and the end (or

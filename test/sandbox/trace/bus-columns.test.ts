@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TraceBus } from '../../../sandbox/trace/bus';
-import type { TraceEvent } from '../../../sandbox/trace/events';
+import type { TraceEvent, TraceEventInput } from '../../../sandbox/trace/events';
 
 const T = 1000.25; // a performance.now() value
 
@@ -14,10 +14,10 @@ function emitPacket(bus: TraceBus, id: string): void {
   bus.plugin(id, 'preprocess', 'privacy', 'blocked', T + 0.001, 1.5, null, 'listed');
   bus.stage(id, 'preprocess', 'leave', T + 0.002, 2);
   bus.stage(id, 'filter', 'enter', T + 0.003);
-  bus.plugin(id, 'filter', 'f', 'queue-full', T + 0.004, 0.7);
+  bus.plugin(id, 'filter', 'f', 'error', T + 0.004, 0.7, null, undefined, 'boom');
   bus.plugin(id, 'filter', 'g', 'produced', T + 0.005, 0.3, ['p9']);
   bus.stage(id, 'filter', 'leave', T + 0.006, 3.1);
-  bus.emit({ type: 'outcome', packetId: id, outcome: 'blocked', plugin: 'privacy', totalUs: 6 }, T + 0.007);
+  bus.emit({ type: 'outcome', packetId: id, outcome: 'blocked', totalUs: 6, plugin: 'privacy' }, T + 0.007);
 }
 
 const expected = (id: string, seq0: number): TraceEvent[] => {
@@ -28,10 +28,10 @@ const expected = (id: string, seq0: number): TraceEvent[] => {
     { type: 'plugin', packetId: id, stage: 'preprocess', plugin: 'privacy', verdict: 'blocked', durationUs: 1.5, reason: 'listed', v: 1, seq: seq0 + 2, ts: ts(0.001) },
     { type: 'stage', packetId: id, stage: 'preprocess', phase: 'leave', durationUs: 2, v: 1, seq: seq0 + 3, ts: ts(0.002) },
     { type: 'stage', packetId: id, stage: 'filter', phase: 'enter', v: 1, seq: seq0 + 4, ts: ts(0.003) },
-    { type: 'plugin', packetId: id, stage: 'filter', plugin: 'f', verdict: 'queue-full', durationUs: 0.7, v: 1, seq: seq0 + 5, ts: ts(0.004) },
+    { type: 'plugin', packetId: id, stage: 'filter', plugin: 'f', verdict: 'error', durationUs: 0.7, error: 'boom', v: 1, seq: seq0 + 5, ts: ts(0.004) },
     { type: 'plugin', packetId: id, stage: 'filter', plugin: 'g', verdict: 'produced', durationUs: 0.3, produced: ['p9'], v: 1, seq: seq0 + 6, ts: ts(0.005) },
     { type: 'stage', packetId: id, stage: 'filter', phase: 'leave', durationUs: 3.1, v: 1, seq: seq0 + 7, ts: ts(0.006) },
-    { type: 'outcome', packetId: id, outcome: 'blocked', plugin: 'privacy', totalUs: 6, v: 1, seq: seq0 + 8, ts: ts(0.007) },
+    { type: 'outcome', packetId: id, outcome: 'blocked', totalUs: 6, plugin: 'privacy', v: 1, seq: seq0 + 8, ts: ts(0.007) },
   ] as TraceEvent[];
 };
 
@@ -48,6 +48,27 @@ test('stage/plugin events read back from the ring as the events emit() records, 
   assert.equal(lines[1], JSON.stringify(expected('p1', 1)[1]));
   assert.equal(lines[3], JSON.stringify(expected('p1', 1)[3]));
   assert.equal(lines[5], JSON.stringify(expected('p1', 1)[5]));
+  assert.equal(lines[6], JSON.stringify(expected('p1', 1)[6]));
+  assert.equal(lines[0], JSON.stringify(expected('p1', 1)[0]));
+  assert.equal(lines[8], JSON.stringify(expected('p1', 1)[8]));
+});
+
+test('arrival and outcome keep every optional field, in the emitter\'s key order, and only those set', () => {
+  const bus = new TraceBus({ capacity: 10 });
+  const source = { kind: 'c2s', sessionId: 'c2s-1', jid: 'a@localhost/r', transport: 'tcp' } as const;
+  const arrival: TraceEventInput = { type: 'arrival', packetId: 'p2', source, direction: 'out', kind: 'iq', stanzaType: 'get', xml: '<iq/>', bytes: 5, from: 'a@localhost/r', to: 'localhost', id: 'i1', child: 'ping', xmlns: 'urn:xmpp:ping', parentId: 'p1', producedBy: 'm' };
+  const outcome: TraceEventInput = { type: 'outcome', packetId: 'p2', outcome: 'forwarded', totalUs: 12.5, to: ['b@localhost/r'], produced: ['p3'], error: 'e', plugin: 'x', reason: 'r' };
+  const bare: TraceEventInput = { type: 'outcome', packetId: 'p3', outcome: 'ignored', totalUs: 0 };
+  const presence: TraceEventInput = { type: 'arrival', packetId: 'p4', source: { kind: 'server' }, direction: 'in', kind: 'presence', stanzaType: 'available', xml: '<presence/>', bytes: 11 };
+  for (const e of [arrival, outcome, bare, presence]) bus.emit({ ...e }, T);
+  const ts = performance.timeOrigin + T;
+  const want = [arrival, outcome, bare, presence].map((e, k) => ({ ...e, v: 1, seq: k + 1, ts }));
+  assert.deepEqual(bus.snapshot(), want);
+  assert.deepEqual(bus.exportJsonLines().trimEnd().split('\n'), want.map((e) => JSON.stringify(e)));
+  // Outcomes of every kind round-trip.
+  const all = ['delivered', 'forwarded', 'stored-offline', 'bounced', 'blocked', 'dropped', 'handled', 'ignored'] as const;
+  for (const o of all) bus.emit({ type: 'outcome', packetId: 'q', outcome: o, totalUs: 1 }, T);
+  assert.deepEqual(bus.forPacket('q').map((e) => (e.type === 'outcome' ? e.outcome : '')), [...all]);
 });
 
 test('sinceSeq and limit select by seq across a wrapped ring', () => {

@@ -2,7 +2,7 @@
 // free ports with a temp dataDir, slixmpp processes (fixtures/*.py run by Debian's
 // /usr/bin/python3 with python3-slixmpp) driven over JSON lines, and @xmpp/client peers.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,14 @@ export { xml };
 /** Debian's interpreter: python3-slixmpp installs into /usr/lib/python3/dist-packages only. */
 export const PYTHON = '/usr/bin/python3';
 const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** Fail (never skip: CI treats a skip as a failure) with the fix when slixmpp is missing. */
+export function requireSlixmpp(): void {
+  const r = spawnSync(PYTHON, ['-c', 'import slixmpp; print(slixmpp.__version__)'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`slixmpp is not importable by ${PYTHON} (${(r.error?.message ?? r.stderr).trim()}). Install Debian's python3-slixmpp: apt-get install -y --no-install-recommends python3-slixmpp`);
+  }
+}
 
 export interface InteropSandbox {
   sandbox: Sandbox;

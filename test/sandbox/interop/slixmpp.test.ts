@@ -3,18 +3,19 @@
 // other clients do not; these tests talk to the sandbox the way slixmpp does.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isBody, isMessageEvent, jsClient, slixClient, spawnSlix, startSandbox, xml, type InteropSandbox, type JsClient, type SlixProcess } from './slix-harness';
+import { isBody, isMessageEvent, jsClient, requireSlixmpp, slixClient, spawnSlix, startSandbox, xml, type InteropSandbox, type JsClient, type SlixProcess } from './slix-harness';
 
 let s: InteropSandbox;
 const procs: SlixProcess[] = [];
 const js: JsClient[] = [];
 before(async () => {
+  requireSlixmpp();
   s = await startSandbox();
 });
 after(async () => {
   for (const p of procs.splice(0)) await p.kill();
   for (const c of js.splice(0)) await c.stop();
-  await s.stop();
+  await s?.stop();
 });
 
 async function slix(jid: string, opts: Parameters<typeof slixClient>[2] = {}) {
@@ -309,7 +310,7 @@ describe('XEP-0198 resumption window expired (smResumeTimeoutSec 1)', () => {
   before(async () => {
     short = await startSandbox({ smResumeTimeoutSec: 1 });
   });
-  after(() => short.stop());
+  after(() => short?.stop());
 
   test('<failed><item-not-found/></failed>, slixmpp binds anew and gets the stanzas of the dead session from offline storage with <delay/>', async () => {
     const { p } = await slixClient(short, 'late@localhost/slix', { sm: true });

@@ -1,6 +1,9 @@
-// Interop with a second, independent client stack: slixmpp 1.8 (Debian python3-slixmpp),
-// against the whole sandbox started in-process. xmpp.js tolerates some protocol slips that
-// other clients do not; these tests talk to the sandbox the way slixmpp does.
+// Interop with a second, independent client stack: slixmpp 1.8 (Debian python3-slixmpp, run by
+// /usr/bin/python3), against the whole sandbox started in-process. xmpp.js tolerates some
+// protocol slips that other clients do not; these tests talk to the sandbox the way slixmpp does.
+// The python side is fixtures/slix_client.py and fixtures/slix_component.py (JSON lines on
+// stdin/stdout; SLIX_DEBUG=1 puts slixmpp's wire log on their stderr).
+//   node scripts/test.mjs test/sandbox/interop
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isBody, isMessageEvent, jsClient, requireSlixmpp, slixClient, spawnSlix, startSandbox, xml, type InteropSandbox, type JsClient, type SlixProcess } from './slix-harness';

@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import type { SandboxStatus } from '../../sandbox/control/api';
+import { lastProblemLine } from './childLog';
 import { componentSecret, externalQueuePassword } from './secrets';
 import { buildOverrides, needsRestart, SECTION, SETTING_FOR_CONFIG_PATH } from './settings';
 import { SandboxStartError, type CrashInfo, type SandboxProcess } from './sandboxProcess';
@@ -127,7 +128,8 @@ export class SandboxController implements vscode.Disposable {
     const message = (err as Error).message ?? String(err);
     const lines = err instanceof SandboxStartError ? err.lastLines : [];
     this.log.error(`The XMPP sandbox could not start: ${message}`);
-    void this.show('error', `The XMPP sandbox could not start: ${message}${lines.length ? `\n${lines.slice(-5).join('\n')}` : ''}`, 'Show Log', 'Open Settings').then((pick) => {
+    const problem = lastProblemLine(lines);
+    void this.show('error', `The XMPP sandbox could not start: ${message}${problem && !message.includes(problem) ? `\nLast error: ${problem}` : ''}`, 'Show Log', 'Open Settings').then((pick) => {
         if (pick === 'Show Log') this.log.show(true);
         if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
       });
@@ -147,8 +149,9 @@ export class SandboxController implements vscode.Disposable {
   private onCrash(c: CrashInfo): void {
     const how = c.signal ? `signal ${c.signal}` : `exit code ${c.exitCode}`;
     this.log.error(`The XMPP sandbox crashed (${how}). Last log lines:\n${c.lastLines.join('\n')}`);
-    const tail = c.lastLines.slice(-5).join('\n');
-    void this.show('error', `The XMPP sandbox crashed (${how}).${tail ? `\n${tail}` : ''}`, 'Restart', 'Show Log').then((pick) => {
+    // A notification shows one paragraph: the last error line, if any, not a wall of info lines.
+    const problem = lastProblemLine(c.lastLines);
+    void this.show('error', `The XMPP sandbox crashed (${how}).${problem ? ` Last error: ${problem}` : ''}\nRestart it, or Show Log for its last lines.`, 'Restart', 'Show Log').then((pick) => {
       if (pick === 'Restart') void this.start();
       if (pick === 'Show Log') this.log.show(true);
     });

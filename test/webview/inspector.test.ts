@@ -65,7 +65,7 @@ describe('stanza inspector webview', () => {
     });
   }
 
-  for (const width of [1000, 700, 400]) {
+  for (const width of [1000, 900, 700, 400]) {
     test(`every column fits inside the list at ${width}px (an editor split beside code)`, async (t) => {
       const ip = await open({ width, height: 700 });
       t.after(() => ip.close());
@@ -76,6 +76,11 @@ describe('stanza inspector webview', () => {
       );
       assert.ok(pane && cells.length >= (width < 520 ? 5 : 6));
       for (const right of cells) assert.ok(right <= pane.x + pane.width + 0.5, `a cell ends at ${right}, the list at ${pane.x + pane.width}`);
+      // A column too narrow to read is hidden rather than squeezed to a letter.
+      const widths = await page.locator('.row.header').locator('span[class^="c-"]:not(.c-dir)').evaluateAll((els) =>
+        els.filter((e) => (globalThis as any).getComputedStyle(e).display !== 'none').map((e) => [e.className, e.getBoundingClientRect().width] as const),
+      );
+      for (const [name, w] of widths) assert.ok(w >= 24, `${name} is ${w}px wide at ${width}px`);
       // The toolbar wraps rather than clipping the stanza count off the right edge.
       const st = await page.locator('#status').boundingBox();
       assert.ok(st && st.x + st.width <= width + 0.5, `the status ends at ${st && st.x + st.width}, the page at ${width}`);

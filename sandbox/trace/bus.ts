@@ -40,6 +40,8 @@ const verdictCode = (v: Verdict): number => {
   return i < 0 ? 0 : i;
 };
 
+const INITIAL_SLOTS = 1024;
+
 /** A packed (non-holey, non-dictionary) array of `n` undefined slots. */
 function slots<T>(n: number): (T | undefined)[] {
   const a: (T | undefined)[] = [];
@@ -54,12 +56,12 @@ function slots<T>(n: number): (T | undefined)[] {
 export class TraceBus {
   // The ring, as columns indexed by slot. `seq` is not stored: the ring always holds the
   // last `size` events emitted, so a slot's seq follows from its distance to `head`.
-  private readonly slotKind: Uint8Array;
+  private slotKind: Uint8Array;
   /** Stage events: stage | (leave ? 4 : 0); plugin events: stage | verdict << 2. */
-  private readonly slotCode: Uint8Array;
-  private readonly slotTs: Float64Array;
+  private slotCode: Uint8Array;
+  private slotTs: Float64Array;
   /** durationUs (NaN: none). */
-  private readonly slotDur: Float64Array;
+  private slotDur: Float64Array;
   private readonly slotPacket: (string | undefined)[];
   private readonly slotPlugin: (string | undefined)[];
   private readonly slotEvent: (TraceEvent | undefined)[];
@@ -69,6 +71,8 @@ export class TraceBus {
   private readonly slotRef2: (string[] | undefined)[];
   /** Arrival: stanzaType, xml, from, to, id, child, xmlns, parentId, producedBy; outcome: error, plugin, reason; plugin: reason, error. */
   private readonly slotStr: (string | undefined)[][] = [];
+  /** Slots the columns have room for (grows to `capacity`). */
+  private allocated: number;
   private head = 0; // next write index
   private size = 0;
   private seq = 0;
@@ -84,7 +88,10 @@ export class TraceBus {
     this.capacity = Math.max(1, opts.capacity ?? 50_000);
     this.enabled = opts.enabled ?? true;
     this.flushIntervalMs = opts.flushIntervalMs ?? 50;
-    const n = this.capacity;
+    // Columns start small and grow (doubling) during the ring's first lap: a large
+    // configured buffer costs memory only once it is used.
+    const n = Math.min(this.capacity, INITIAL_SLOTS);
+    this.allocated = n;
     this.slotKind = new Uint8Array(n);
     this.slotCode = new Uint8Array(n);
     this.slotTs = new Float64Array(n);
@@ -146,6 +153,7 @@ export class TraceBus {
       return;
     }
     const i = this.head;
+    if (i === this.allocated) this.grow();
     this.slotKind[i] = SLOT_STAGE;
     this.slotCode[i] = stageCode(stage) | (phase === 'leave' ? 4 : 0);
     this.slotTs[i] = ts;
@@ -177,6 +185,7 @@ export class TraceBus {
       return;
     }
     const i = this.head;
+    if (i === this.allocated) this.grow();
     this.slotKind[i] = SLOT_PLUGIN;
     this.slotCode[i] = stageCode(stage) | (verdictCode(verdict) << 2);
     this.slotTs[i] = ts;
@@ -193,6 +202,7 @@ export class TraceBus {
   private putArrival(e: ArrivalInput, t: number): void {
     ++this.seq;
     const i = this.head;
+    if (i === this.allocated) this.grow();
     const str = this.slotStr;
     this.slotKind[i] = SLOT_ARRIVAL;
     this.slotCode[i] = (e.direction === 'out' ? 1 : 0) | (e.kind === 'message' ? 0 : e.kind === 'presence' ? 2 : 4);
@@ -216,6 +226,7 @@ export class TraceBus {
   private putOutcome(e: OutcomeInput, t: number): void {
     ++this.seq;
     const i = this.head;
+    if (i === this.allocated) this.grow();
     const str = this.slotStr;
     const code = OUTCOMES.indexOf(e.outcome);
     this.slotKind[i] = SLOT_OUTCOME;
@@ -234,6 +245,7 @@ export class TraceBus {
 
   private putObject(e: TraceEvent): void {
     const i = this.head;
+    if (i === this.allocated) this.grow();
     this.slotKind[i] = SLOT_OBJECT;
     this.slotPacket[i] = e.packetId;
     this.slotEvent[i] = e;
@@ -242,6 +254,19 @@ export class TraceBus {
       this.pending.push(e);
       if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
     }
+  }
+
+  private grow(): void {
+    const n = Math.min(this.capacity, this.allocated * 2);
+    const wider = <T extends Uint8Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
+    this.slotKind = wider(this.slotKind, new Uint8Array(n));
+    this.slotCode = wider(this.slotCode, new Uint8Array(n));
+    this.slotTs = wider(this.slotTs, new Float64Array(n));
+    this.slotDur = wider(this.slotDur, new Float64Array(n));
+    for (const col of [this.slotPacket, this.slotPlugin, this.slotEvent, this.slotRef, this.slotRef2, ...this.slotStr] as unknown[][]) {
+      for (let k = col.length; k < n; k++) col.push(undefined);
+    }
+    this.allocated = n;
   }
 
   private advance(): void {

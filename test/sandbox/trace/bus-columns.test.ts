@@ -108,3 +108,21 @@ test('a disabled bus records nothing from the fast paths', () => {
   assert.equal(bus.lastSeq, 0);
   assert.deepEqual(bus.snapshot(), []);
 });
+
+test('the columns grow during the first lap: a huge buffer costs nothing until used, and growth keeps every event', () => {
+  const before = process.memoryUsage();
+  const huge = new TraceBus({ capacity: 100_000_000 });
+  emitPacket(huge, 'p1');
+  assert.deepEqual(huge.snapshot(), expected('p1', 1));
+  const after = process.memoryUsage();
+  // Preallocating 100M slots would take gigabytes; growing takes a few KB.
+  assert.ok(after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers < 64 * 1024 * 1024);
+
+  // Cross several growth steps (1024 → 2048 → 3000) and wrap.
+  const bus = new TraceBus({ capacity: 3000 });
+  for (let k = 0; k < 600; k++) emitPacket(bus, `p${k}`); // 5400 events
+  const snap = bus.snapshot();
+  assert.equal(snap.length, 3000);
+  assert.deepEqual(snap.map((e) => e.seq), Array.from({ length: 3000 }, (_, k) => 2401 + k));
+  assert.deepEqual(bus.forPacket('p599'), expected('p599', 5392));
+});

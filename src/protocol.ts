@@ -75,7 +75,9 @@ export type WebviewMessage =
   | { type: 'copy'; text: string }
   /** Forget the host-side history too. */
   | { type: 'clear' }
-  | { type: 'refreshSessions' };
+  | { type: 'refreshSessions' }
+  /** The "Start Sandbox" button of the not-running banner. */
+  | { type: 'startSandbox' };
 
 export type Validated<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -125,6 +127,7 @@ export function validateWebviewMessage(raw: unknown): Validated<WebviewMessage> 
     case 'ready':
     case 'clear':
     case 'refreshSessions':
+    case 'startSandbox':
       err = onlyKeys(raw, ['type']);
       break;
     case 'send':

@@ -165,7 +165,7 @@ function renderSelected(): void {
     const keepScroll = p && details.dataset.packet === p.id ? details.scrollTop : 0;
     details.dataset.packet = p?.id ?? '';
     if (p) renderDetails(details, p, model, { select: (id) => select(id, true), copy: (text) => vscode.postMessage({ type: 'copy', text }) });
-    else renderEmpty(details, selected ? `Stanza ${selected} is not in the inspector's history.` : 'Select a stanza to see its path through the pipeline.');
+    else renderEmpty(details, selected ? `Stanza ${selected} is no longer in the inspector's history (cleared, or from an earlier sandbox run). Select a stanza to see its path through the pipeline.` : 'Select a stanza to see its path through the pipeline.');
     details.scrollTop = keepScroll;
   });
 }
@@ -221,7 +221,14 @@ function ingestBatch(events: TraceEvent[]): void {
 
 function setRunning(r: boolean, domain: string | null): void {
   running = r;
-  banner.textContent = r ? '' : 'The sandbox is not running. Start it with "XMPP: Start Sandbox"; stanzas appear here as they pass through the pipeline.';
+  banner.textContent = '';
+  banner.classList.remove('error');
+  if (!r) {
+    // The way out, one click away (the same as "XMPP: Start Sandbox").
+    const start = h('vscode-button', { attrs: { id: 'banner-start', secondary: '' } }, 'Start Sandbox');
+    start.addEventListener('click', () => vscode.postMessage({ type: 'startSandbox' }));
+    banner.append(h('span', null, 'The sandbox is not running; stanzas appear here as they pass through the pipeline. '), start);
+  }
   banner.toggleAttribute('hidden', r);
   composer.setRunning(r, domain);
 }

@@ -31,6 +31,8 @@ export interface InspectorHostServices {
   saveJsonl(jsonl: string): Promise<string | null>;
   copy(text: string): Promise<void>;
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Run "XMPP: Start Sandbox" (the banner's button while the sandbox is stopped). */
+  startSandbox?(): Promise<void>;
 }
 
 export interface ControllerOptions {
@@ -228,6 +230,9 @@ export class InspectorController {
       case 'clear':
         this.history.clear();
         this.batcher.discard();
+        return;
+      case 'startSandbox':
+        await this.services.startSandbox?.();
         return;
       case 'refreshSessions':
         await this.refreshAddresses();

@@ -45,6 +45,9 @@ const services: InspectorHostServices = {
     await vscode.env.clipboard.writeText(text);
     void vscode.window.setStatusBarMessage('Stanza XML copied', 2000);
   },
+  async startSandbox() {
+    await vscode.commands.executeCommand('xmppSandbox.start');
+  },
   log,
 };
 

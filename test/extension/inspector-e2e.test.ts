@@ -115,4 +115,12 @@ test('Open Stanza Inspector, send a ping from the composer, see its trace', { sk
   await view.locator('#status').waitFor({ timeout: 60_000 });
   await waitFor('the restored composer', async () => (await view.locator('#composer-as').evaluate((el) => (el as unknown as { value: string }).value)) === `alice@${DOMAIN}/e2e`, 30_000, 250);
   await waitFor('the restored selection', async () => (await view.locator('#details').innerText()).includes(packetId), 30_000, 250);
+
+  // The reload ended the old extension host and its sandbox: the banner says so, and its
+  // button starts the sandbox again (no palette needed).
+  await view.locator('#banner', { hasText: 'The sandbox is not running' }).waitFor({ timeout: 30_000 });
+  await screenshot(page, 'inspector-e2e-stopped.png');
+  await view.locator('#banner-start').click();
+  await waitFor('the status bar to show running again', async () => /XMPP \d+/.test(await page.locator('.part.statusbar').innerText()), 60_000, 250);
+  await view.locator('#banner').waitFor({ state: 'hidden', timeout: 30_000 });
 });

@@ -10,6 +10,7 @@ test('accepts every well-formed message type', () => {
     { type: 'ready' },
     { type: 'clear' },
     { type: 'refreshSessions' },
+    { type: 'startSandbox' },
     { type: 'send', requestId: 1, as: 'alice@localhost/laptop', xml: '<message/>' },
     { type: 'send', requestId: 2, as: 'alice@localhost/My Phone', xml: '<message/>' },
     { type: 'send', requestId: 3, as: 'component.localhost', xml: '<message/>' },

@@ -93,6 +93,8 @@ export interface InspectorPage {
   /** What the host's services received. */
   saved: string[];
   copied: string[];
+  /** How many times the banner's Start Sandbox button asked the host. */
+  startRequests: number;
   logs: string[];
   /** alert/confirm/prompt dialogs the page opened (XSS canaries). */
   dialogs: string[];
@@ -204,6 +206,7 @@ export async function openInspector(backend: ReplayBackend, opts: OpenOptions = 
     controller: undefined as unknown as InspectorController,
     saved: [],
     copied: [],
+    startRequests: 0,
     logs: [],
     dialogs: [],
     console: [],
@@ -234,6 +237,9 @@ export async function openInspector(backend: ReplayBackend, opts: OpenOptions = 
     },
     log(level, message) {
       result.logs.push(`${level}: ${message}`);
+    },
+    async startSandbox() {
+      result.startRequests++;
     },
   };
   // Host → webview: in order, as VS Code delivers them.

@@ -160,6 +160,21 @@ describe('stanza inspector webview', () => {
     await page.locator('#list-empty').waitFor({ state: 'hidden' });
   });
 
+  test('while the sandbox is stopped, the banner says so and its button asks the host to start it', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page, backend } = ip;
+    assert.equal(await page.locator('#banner').isVisible(), false, 'no banner while running');
+    backend.setRunning(false);
+    await page.locator('#banner', { hasText: 'The sandbox is not running' }).waitFor();
+    await page.locator('#banner-start').click();
+    await page.waitForFunction(() => true);
+    for (let i = 0; i < 50 && ip.startRequests === 0; i++) await page.waitForTimeout(20);
+    assert.equal(ip.startRequests, 1);
+    backend.setRunning(true);
+    await page.locator('#banner').waitFor({ state: 'hidden' });
+  });
+
   test('a sandbox restart drops the selection (packet ids start again in the new run)', async (t) => {
     const ip = await open();
     t.after(() => ip.close());

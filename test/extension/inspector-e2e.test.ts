@@ -19,13 +19,13 @@ import {
   waitForNotification,
   waitForWorkbench,
   workbenchUrl,
+  FREE_PORT_SETTINGS,
   type BrowserSession,
   type CodeServer,
 } from './harness';
 
 const skip = missingTools();
 const DOMAIN = 'inspector.test';
-const FREE_PORTS = { 'xmppSandbox.ports.c2s': 0, 'xmppSandbox.ports.websocket': 0, 'xmppSandbox.ports.component': 0, 'xmppSandbox.ports.queue': 0 };
 
 let cs: CodeServer | undefined;
 let browser: BrowserSession | undefined;
@@ -34,7 +34,7 @@ const apps: Client[] = [];
 before(async () => {
   if (skip) return;
   const vsix = process.env.XMPP_SANDBOX_VSIX || packageVsix();
-  cs = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORTS, 'xmppSandbox.domain': DOMAIN } });
+  cs = await startCodeServer({ vsix, workspaceSettings: { ...FREE_PORT_SETTINGS, 'xmppSandbox.domain': DOMAIN } });
   browser = await openBrowser();
 });
 

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { component, type Component } from '@xmpp/component';
-import { connect, isMessage, startServer, sleep, sync, xml, type TestServer } from './core/server-harness';
+import { connect, isMessage, startServer, sleep, sync, until, xml, type TestServer } from './core/server-harness';
 
 let t: TestServer;
 const comps: Component[] = [];
@@ -25,14 +25,6 @@ async function startComponent(domain: string, password: string): Promise<{ c: Co
   c.on('stanza', (s) => inbox.push(s));
   await c.start();
   return { c, inbox };
-}
-
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timeout: ${what}`);
-    await sleep(10);
-  }
 }
 
 test('stanzas to the component domain and its JIDs reach it; its replies reach users', async () => {

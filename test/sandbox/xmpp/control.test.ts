@@ -2,21 +2,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControlError } from '../../../sandbox/control/api';
-import { connect, isMessage, sleep, startServer, sync, xml, type TestServer } from './core/server-harness';
+import { connect, isMessage, sleep, startServer, sync, until, xml, type TestServer } from './core/server-harness';
 
 let t: TestServer;
 before(async () => {
   t = await startServer();
 });
 after(() => t.stop());
-
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timeout: ${what}`);
-    await sleep(10);
-  }
-}
 
 test('inject as a connected full JID is processed as that session sending; as any other JID as incoming', async () => {
   const a = await connect(t, 'alice', 'a');

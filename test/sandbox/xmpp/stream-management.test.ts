@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { connect, isMessage, sleep, startServer, sync, xml, type TestClient, type TestServer } from './core/server-harness';
+import { connect, isMessage, sleep, startServer, sync, until, xml, type TestClient, type TestServer } from './core/server-harness';
 
 let t: TestServer;
 before(async () => {
@@ -11,14 +11,6 @@ before(async () => {
   t = await startServer({ xmpp: { smResumeTimeoutSec: 0 } });
 });
 after(() => t.stop());
-
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timeout: ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Kill the worker's TCP connection the moment it receives `body`, before it can ack. */
 function dieOn(w: TestClient, body: string): Promise<void> {

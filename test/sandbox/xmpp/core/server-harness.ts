@@ -122,6 +122,15 @@ export const isPresenceFrom = (from: string) => (s: Element) => s.is('presence')
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `cond` every 10 ms; throws `timeout: what` after `ms`. */
+export async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timeout: ${what}`);
+    await sleep(10);
+  }
+}
+
 /** Round-trip through the server so earlier stanzas from `tc` have been processed. */
 export async function sync(tc: TestClient): Promise<void> {
   await tc.c.iqCaller.request(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));

@@ -15,6 +15,7 @@ import Redis from 'ioredis';
 import type { BridgeConfig } from '../config';
 import type { Logger } from '../log';
 import { deadLetter, parseItem } from './stanza';
+import { NS_DISCO_INFO } from '../xmpp/vocabulary';
 
 export type BridgeStatus = 'stopped' | 'connecting' | 'online' | 'error';
 
@@ -35,7 +36,6 @@ export interface BridgeOptions {
   retryDelayMs?: number;
 }
 
-const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 
 /**
  * @xmpp/component's iq callee answers every get/set it has no handler for with
@@ -47,7 +47,7 @@ function onlyDiscoThroughMiddleware(x: Component): void {
   const middleware = x.listeners('element') as ((el: Element) => unknown)[];
   x.removeAllListeners('element');
   x.on('element', (el: Element) => {
-    if (el.name === 'iq' && (el.attrs.type === 'get' || el.attrs.type === 'set') && !el.getChild('query', DISCO_INFO)) return;
+    if (el.name === 'iq' && (el.attrs.type === 'get' || el.attrs.type === 'set') && !el.getChild('query', NS_DISCO_INFO)) return;
     for (const l of middleware) l(el);
   });
 }
@@ -143,8 +143,8 @@ export function createBridge(opts: BridgeOptions): Bridge {
     x.on('offline', () => drop('offline'));
     x.on('stanza', (el: Element) => onStanza(el));
     onlyDiscoThroughMiddleware(x);
-    x.iqCallee.get(DISCO_INFO, 'query', () =>
-      xml('query', { xmlns: DISCO_INFO }, xml('identity', { category: 'component', type: 'generic', name: 'Redis queue bridge' }), xml('feature', { var: DISCO_INFO })),
+    x.iqCallee.get(NS_DISCO_INFO, 'query', () =>
+      xml('query', { xmlns: NS_DISCO_INFO }, xml('identity', { category: 'component', type: 'generic', name: 'Redis queue bridge' }), xml('feature', { var: NS_DISCO_INFO })),
     );
     setStatus(status === 'online' ? 'online' : 'connecting');
     try {
@@ -170,7 +170,7 @@ export function createBridge(opts: BridgeOptions): Bridge {
 
   /** Inbound: everything addressed to the bridge goes to the reply list and channel. */
   function onStanza(el: Element): void {
-    if (el.name === 'iq' && (el.attrs.type === 'get' || el.attrs.type === 'set') && el.getChild('query', DISCO_INFO)) return;
+    if (el.name === 'iq' && (el.attrs.type === 'get' || el.attrs.type === 'set') && el.getChild('query', NS_DISCO_INFO)) return;
     const s = el.toString();
     if (!cmd) return;
     cmd

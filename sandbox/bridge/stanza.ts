@@ -8,12 +8,13 @@
 import { SaxesParser } from 'saxes';
 import { xml } from '@xmpp/component';
 import type { Element } from '@xmpp/xml';
+import { STANZA_NAMESPACES } from '../xmpp/vocabulary';
 
 export type ParsedItem = { ok: true; stanza: Element } | { ok: false; reason: string };
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
 /** Namespaces of the stanza itself that must not be copied onto a component stream. */
-const STREAM_NS = new Set(['jabber:client', 'jabber:server', 'jabber:component:accept']);
+const STREAM_NS = new Set(STANZA_NAMESPACES);
 
 export function parseItem(item: string, bridgeDomain: string, build: typeof xml = xml): ParsedItem {
   const parser = new SaxesParser({ xmlns: false });

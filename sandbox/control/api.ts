@@ -4,6 +4,7 @@
 
 import type { DeepPartial, SandboxConfig } from '../config';
 import type { TraceEvent } from '../trace/events';
+import type { Stage } from '../xmpp/vocabulary';
 
 export interface Endpoints {
   domain: string;
@@ -64,7 +65,7 @@ export interface ComponentInfo {
   connectedAt: number;
 }
 
-export type PluginStage = 'preprocess' | 'process' | 'postprocess' | 'filter';
+export type PluginStage = Stage;
 
 export interface PluginInfo {
   id: string;

@@ -21,9 +21,9 @@
 
 export const TRACE_SCHEMA_VERSION = 1 as const;
 
-/** The four session-manager stages (seed 001, Tigase SessionManager.processPacket). */
-export type Stage = 'preprocess' | 'process' | 'postprocess' | 'filter';
-export const STAGES: readonly Stage[] = ['preprocess', 'process', 'postprocess', 'filter'];
+/** The four session-manager stages (Tigase's SessionManager.processPacket), declared in the vocabulary. */
+export { STAGES, type Stage } from '../xmpp/vocabulary';
+import type { Stage } from '../xmpp/vocabulary';
 
 export type StanzaKind = 'message' | 'presence' | 'iq';
 

@@ -7,26 +7,8 @@ import type { Element } from '@xmpp/xml';
 import type { Jid } from './jid';
 
 /** RFC 6120 §4.9.3 stream error conditions used by the sandbox. */
-export type StreamErrorCondition =
-  | 'bad-format'
-  | 'conflict'
-  | 'connection-timeout'
-  | 'host-unknown'
-  | 'improper-addressing'
-  | 'internal-server-error'
-  | 'invalid-from'
-  | 'invalid-namespace'
-  | 'invalid-xml'
-  | 'not-authorized'
-  | 'not-well-formed'
-  | 'policy-violation'
-  | 'reset'
-  | 'resource-constraint'
-  | 'restricted-xml'
-  | 'system-shutdown'
-  | 'undefined-condition'
-  | 'unsupported-stanza-type'
-  | 'unsupported-version';
+export type { StreamErrorCondition } from './vocabulary';
+import type { StreamErrorCondition } from './vocabulary';
 
 /** A live c2s or component session as the session manager sees it. */
 export interface StreamSession {

@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import type { PluginStage, ResourceInfo } from '../../sandbox/control/api';
+import { STAGES } from '../../sandbox/xmpp/vocabulary';
 import type { SandboxModel } from './sandboxModel';
 
 export type NodeKind = 'group' | 'endpoint' | 'session' | 'resource' | 'component' | 'queue' | 'stage' | 'plugin' | 'offline' | 'empty';
@@ -23,7 +24,6 @@ export interface TreeNode {
   expanded?: boolean;
 }
 
-const STAGES: PluginStage[] = ['preprocess', 'process', 'postprocess', 'filter'];
 
 function presence(r: ResourceInfo): string {
   if (!r.available) return 'unavailable';

@@ -2,28 +2,11 @@
 // Never answer an error with an error (RFC 6120 §8.3.1).
 
 import { xml, type Element } from '@xmpp/xml';
+import { NS_STANZAS, STANZA_ERROR_TYPES } from '../vocabulary';
 
-export const STANZA_ERROR_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-
-/** RFC 6120 §8.3.3: the error type the sandbox uses for each condition. */
-const ERROR_TYPES: Record<string, string> = {
-  'bad-request': 'modify',
-  'jid-malformed': 'modify',
-  'not-acceptable': 'modify',
-  forbidden: 'auth',
-  'not-allowed': 'cancel',
-  'item-not-found': 'cancel',
-  'feature-not-implemented': 'cancel',
-  'service-unavailable': 'cancel',
-  'remote-server-not-found': 'cancel',
-  'recipient-unavailable': 'wait',
-  'resource-constraint': 'wait',
-  'internal-server-error': 'cancel',
-  'policy-violation': 'modify',
-};
 
 export function errorType(condition: string): string {
-  return ERROR_TYPES[condition] ?? 'cancel';
+  return (STANZA_ERROR_TYPES as Record<string, string>)[condition] ?? 'cancel';
 }
 
 /** True when the stanza may be answered with an error (not type=error, not iq result). */
@@ -37,8 +20,8 @@ export function mayBounce(el: Element): boolean {
  * `to` to the original `from`.
  */
 export function errorReply(el: Element, condition: string, domain: string, text?: string): Element {
-  const err = xml('error', { type: errorType(condition) }, xml(condition, { xmlns: STANZA_ERROR_NS }));
-  if (text) err.append(xml('text', { xmlns: STANZA_ERROR_NS }, text));
+  const err = xml('error', { type: errorType(condition) }, xml(condition, { xmlns: NS_STANZAS }));
+  if (text) err.append(xml('text', { xmlns: NS_STANZAS }, text));
   return xml(el.name, { type: 'error', id: el.attrs.id, from: el.attrs.to || domain, to: el.attrs.from }, err);
 }
 

@@ -5,6 +5,7 @@
 import type { PluginInfo, PluginStage } from '../../control/api';
 import type { Plugin } from './plugin';
 import type { Packet } from './packet';
+import { STANZA_NAMESPACES } from '../vocabulary';
 
 export interface RegisteredPlugin {
   readonly plugin: Plugin;
@@ -17,7 +18,7 @@ export interface RegisteredPlugin {
 }
 
 /** The stanza's own namespace is the stream's default: an unqualified top-level match. */
-const STREAM_NS = new Set(['jabber:client', 'jabber:server', 'jabber:component:accept']);
+const STREAM_NS = new Set(STANZA_NAMESPACES);
 
 function elementMatches(el: import('@xmpp/xml').Element, path: readonly string[], depth: number, xmlns: string | undefined): boolean {
   const name = path[depth]!;

@@ -16,8 +16,9 @@ import type { Pipeline } from './pipeline';
 import type { PluginRegistry } from './registry';
 import type { Router } from './router';
 import { storeOffline } from '../plugins/offline';
+import { STANZA_NAMESPACES } from '../vocabulary';
 
-const STREAM_NS = new Set(['jabber:client', 'jabber:component:accept', 'jabber:server']);
+const STREAM_NS = new Set(STANZA_NAMESPACES);
 
 export interface SessionManagerDeps {
   domain: string;

@@ -4,16 +4,15 @@
 import { xml } from '@xmpp/xml';
 import type { Plugin } from '../core/plugin';
 import { SERVER_NAME } from './version';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS } from '../vocabulary';
 
-export const DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-export const DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 
 export function createDiscoPlugin(plugins: () => readonly Plugin[]): Plugin {
   return {
     id: 'disco',
     handles: [
-      { path: ['iq', 'query'], xmlns: DISCO_INFO },
-      { path: ['iq', 'query'], xmlns: DISCO_ITEMS },
+      { path: ['iq', 'query'], xmlns: NS_DISCO_INFO },
+      { path: ['iq', 'query'], xmlns: NS_DISCO_ITEMS },
     ],
     types: ['get'],
     process(p, ctx) {
@@ -24,8 +23,8 @@ export function createDiscoPlugin(plugins: () => readonly Plugin[]): Plugin {
         if (plugins().some((pl) => pl.discoNodes?.().includes(node))) return false;
         return ctx.error('item-not-found');
       }
-      if (q.attrs.xmlns === DISCO_INFO) {
-        const vars = new Set<string>([DISCO_INFO, DISCO_ITEMS]);
+      if (q.attrs.xmlns === NS_DISCO_INFO) {
+        const vars = new Set<string>([NS_DISCO_INFO, NS_DISCO_ITEMS]);
         for (const pl of plugins()) {
           try {
             for (const f of pl.discoFeatures?.() ?? []) vars.add(f);
@@ -33,13 +32,13 @@ export function createDiscoPlugin(plugins: () => readonly Plugin[]): Plugin {
             ctx.log.warn(`plugin ${pl.id}: discoFeatures threw`, err);
           }
         }
-        const res = xml('query', { xmlns: DISCO_INFO }, xml('identity', { category: 'server', type: 'im', name: SERVER_NAME }));
+        const res = xml('query', { xmlns: NS_DISCO_INFO }, xml('identity', { category: 'server', type: 'im', name: SERVER_NAME }));
         for (const v of vars) res.append(xml('feature', { var: v }));
         return ctx.result(res);
       }
       const domains = new Set<string>(Object.keys(ctx.config.xmpp.components));
       for (const s of ctx.router.components()) if (s.jid) domains.add(s.jid.domain);
-      const res = xml('query', { xmlns: DISCO_ITEMS });
+      const res = xml('query', { xmlns: NS_DISCO_ITEMS });
       for (const d of [...domains].sort()) res.append(xml('item', { jid: d }));
       ctx.result(res);
     },

@@ -5,6 +5,7 @@
 
 import { xml } from '@xmpp/xml';
 import type { Plugin } from '../core/plugin';
+import { NS_DISCO_INFO, NS_PING } from '../vocabulary';
 
 export const iqPlugin: Plugin = {
   id: 'iq',
@@ -21,14 +22,14 @@ export const iqPlugin: Plugin = {
     }
     if (!isRequest) return ctx.ignore('iq result/error to a bare JID');
     const child = p.element.getChildElements()[0];
-    if (p.type === 'get' && child?.is('ping', 'urn:xmpp:ping')) return ctx.result();
-    if (p.type === 'get' && child?.is('query', 'http://jabber.org/protocol/disco#info') && !child.attrs.node) {
+    if (p.type === 'get' && child?.is('ping', NS_PING)) return ctx.result();
+    if (p.type === 'get' && child?.is('query', NS_DISCO_INFO) && !child.attrs.node) {
       return ctx.result(
         xml(
           'query',
-          { xmlns: 'http://jabber.org/protocol/disco#info' },
+          { xmlns: NS_DISCO_INFO },
           xml('identity', { category: 'account', type: 'registered' }),
-          xml('feature', { var: 'http://jabber.org/protocol/disco#info' }),
+          xml('feature', { var: NS_DISCO_INFO }),
         ),
       );
     }

@@ -6,14 +6,13 @@
 import { xml } from '@xmpp/xml';
 import type { Plugin, PluginContext } from '../core/plugin';
 import type { Packet } from '../core/packet';
-import { DISCO_INFO, DISCO_ITEMS } from './disco';
 import { parseStored } from './offline';
+import { NS_DATA_FORMS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_OFFLINE } from '../vocabulary';
 
-export const OFFLINE_NS = 'http://jabber.org/protocol/offline';
 
 function deliverItem(ctx: PluginContext, xmlText: string, node: string): void {
   const el = parseStored(xmlText);
-  el.append(xml('offline', { xmlns: OFFLINE_NS }, xml('item', { node })));
+  el.append(xml('offline', { xmlns: NS_OFFLINE }, xml('item', { node })));
   ctx.deliver(ctx.session!, el);
 }
 
@@ -24,9 +23,9 @@ function ownOrServer(p: Packet, ctx: PluginContext): boolean {
 export const offlineFlexiblePlugin: Plugin = {
   id: 'offline-flexible',
   handles: [
-    { path: ['iq', 'offline'], xmlns: OFFLINE_NS },
-    { path: ['iq', 'query'], xmlns: DISCO_INFO },
-    { path: ['iq', 'query'], xmlns: DISCO_ITEMS },
+    { path: ['iq', 'offline'], xmlns: NS_OFFLINE },
+    { path: ['iq', 'query'], xmlns: NS_DISCO_INFO },
+    { path: ['iq', 'query'], xmlns: NS_DISCO_ITEMS },
   ],
   directions: ['out'],
   types: ['get', 'set'],
@@ -34,7 +33,7 @@ export const offlineFlexiblePlugin: Plugin = {
     const q = p.element.getChildElements()[0];
     if (!q || !ctx.session || !p.from) return false;
     const isDisco = q.name === 'query';
-    if (isDisco && q.attrs.node !== OFFLINE_NS) return false;
+    if (isDisco && q.attrs.node !== NS_OFFLINE) return false;
     if (!ownOrServer(p, ctx)) {
       if (isDisco || !ctx.isLocalUser(p.to)) return false;
       return ctx.error('forbidden'); // §2: only the owner retrieves its messages
@@ -45,23 +44,23 @@ export const offlineFlexiblePlugin: Plugin = {
     const items = ctx.offline.list(bare);
     if (isDisco) {
       if (p.type !== 'get') return ctx.error('bad-request');
-      if (q.attrs.xmlns === DISCO_INFO) {
+      if (q.attrs.xmlns === NS_DISCO_INFO) {
         return ctx.result(
           xml(
             'query',
-            { xmlns: DISCO_INFO, node: OFFLINE_NS },
+            { xmlns: NS_DISCO_INFO, node: NS_OFFLINE },
             xml('identity', { category: 'automation', type: 'message-list' }),
-            xml('feature', { var: OFFLINE_NS }),
+            xml('feature', { var: NS_OFFLINE }),
             xml(
               'x',
-              { xmlns: 'jabber:x:data', type: 'result' },
-              xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, OFFLINE_NS)),
+              { xmlns: NS_DATA_FORMS, type: 'result' },
+              xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_OFFLINE)),
               xml('field', { var: 'number_of_messages' }, xml('value', {}, String(items.length))),
             ),
           ),
         );
       }
-      const res = xml('query', { xmlns: DISCO_ITEMS, node: OFFLINE_NS });
+      const res = xml('query', { xmlns: NS_DISCO_ITEMS, node: NS_OFFLINE });
       for (const it of items) res.append(xml('item', { jid: bare, node: it.node, name: it.from }));
       return ctx.result(res);
     }
@@ -88,6 +87,6 @@ export const offlineFlexiblePlugin: Plugin = {
     else ctx.offline.remove(bare, nodes);
     ctx.result();
   },
-  discoFeatures: () => [OFFLINE_NS],
-  discoNodes: () => [OFFLINE_NS],
+  discoFeatures: () => [NS_OFFLINE],
+  discoNodes: () => [NS_OFFLINE],
 };

@@ -11,22 +11,20 @@ import parse from '@xmpp/xml/lib/parse.js';
 import type { Plugin, PluginContext } from '../core/plugin';
 import type { OfflineStore } from '../core/offline-store';
 import { parsePriority } from './presence';
-
-export const DELAY_NS = 'urn:xmpp:delay';
-export const HINTS_NS = 'urn:xmpp:hints';
+import { NS_DELAY, NS_HINTS } from '../vocabulary';
 
 /** XEP-0160 §3 + XEP-0334 §4: should this message be kept for an offline user? */
 export function storable(el: Element, type: string): { ok: boolean; reason?: string } {
   if (type !== 'chat' && type !== 'normal') return { ok: false, reason: `type ${type} is not stored` };
-  if (el.getChild('no-store', HINTS_NS)) return { ok: false, reason: 'XEP-0334 no-store' };
-  if (el.getChild('store', HINTS_NS) || el.getChild('body')) return { ok: true };
+  if (el.getChild('no-store', NS_HINTS)) return { ok: false, reason: 'XEP-0334 no-store' };
+  if (el.getChild('store', NS_HINTS) || el.getChild('body')) return { ok: true };
   return { ok: false, reason: 'no body' };
 }
 
 /** The stanza as stored: a copy with a <delay/> stamp (kept if it already has one). */
 export function withDelay(el: Element, domain: string, stamp: string): Element {
   const copy = cloneElement(el);
-  if (!copy.getChild('delay', DELAY_NS)) copy.append(xml('delay', { xmlns: DELAY_NS, from: domain, stamp }, 'Offline Storage'));
+  if (!copy.getChild('delay', NS_DELAY)) copy.append(xml('delay', { xmlns: NS_DELAY, from: domain, stamp }, 'Offline Storage'));
   return copy;
 }
 

@@ -5,18 +5,18 @@
 // Roster sets (§2.1.5) are not handled: they still get service-unavailable.
 import { xml } from '@xmpp/xml';
 import type { Plugin } from '../core/plugin';
+import { NS_ROSTER } from '../vocabulary';
 
-export const ROSTER = 'jabber:iq:roster';
 
 export const rosterPlugin: Plugin = {
   id: 'roster',
-  handles: [{ path: ['iq', 'query'], xmlns: ROSTER }],
+  handles: [{ path: ['iq', 'query'], xmlns: NS_ROSTER }],
   types: ['get'],
   directions: ['out'],
   process(p, ctx) {
     const to = p.to;
     const own = to !== null && p.from !== null && !to.resource && to.bare === p.from.bare;
     if (to !== null && !own) return false;
-    ctx.result(xml('query', { xmlns: ROSTER }));
+    ctx.result(xml('query', { xmlns: NS_ROSTER }));
   },
 };

@@ -12,7 +12,7 @@ import { XmlStreamParser, type XmlErrorCondition } from '../xml/parser';
 import { C2sSession, type C2sCarrier } from './c2s-session';
 import { boundFeaturesXml, saslFeaturesXml } from './c2s-features';
 import type { ClosableStream, StreamContext } from './context';
-import { NS_BIND, NS_CLIENT, NS_COMPONENT, NS_FRAMING, NS_SASL, NS_SERVER, NS_SESSION, NS_SM, NS_STANZAS, isStanzaName } from './namespaces';
+import { NS_BIND, NS_CLIENT, NS_COMPONENT, NS_FRAMING, NS_SASL, NS_SERVER, NS_SESSION, NS_SM, NS_STANZAS, isStanzaName } from '../vocabulary';
 import { streamErrorXml } from './stream-error';
 import { c2sHeaderXml, checkC2sHeader, newStreamId } from './stream-header';
 import type { Wire } from './wire';

@@ -6,7 +6,7 @@
 import type { Element } from '@xmpp/xml';
 import { offeredMechanisms } from '../auth/sasl';
 import { serialize } from '../xml/serialize';
-import { NS_BIND, NS_SASL, NS_SESSION, NS_SM } from './namespaces';
+import { NS_BIND, NS_SASL, NS_SESSION, NS_SM } from '../vocabulary';
 import { STREAM_PREFIX_DECL } from './stream-error';
 
 export function saslFeaturesXml(allowAnonymous: boolean, declarePrefix: boolean): string {

@@ -8,6 +8,7 @@ import type { Jid } from '../jid';
 import type { StreamErrorCondition } from '../session';
 import { AckQueue } from './ack-queue';
 import type { EndableSession, StreamContext } from './context';
+import { NS_SM } from '../vocabulary';
 
 /** What a session needs from the connection currently carrying it. */
 export interface C2sCarrier {
@@ -83,7 +84,7 @@ export class C2sSession implements EndableSession {
   private requestAck(): void {
     if (!this.carrier) return;
     this.requestedUpTo = this.queue.sent;
-    this.carrier.writeNonza("<r xmlns='urn:xmpp:sm:3'/>");
+    this.carrier.writeNonza(`<r xmlns='${NS_SM}'/>`);
   }
 
   /** XEP-0198 §3: turn stream management on; returns the <enabled/> reply. */
@@ -93,9 +94,9 @@ export class C2sSession implements EndableSession {
     this.smId = randomBytes(12).toString('base64url');
     this.sm = 'on';
     this.inbound = 0; // XEP-0198 §4: the inbound count starts at <enable/>
-    if (!this.resumable) return `<enabled xmlns='urn:xmpp:sm:3' id='${this.smId}'/>`;
+    if (!this.resumable) return `<enabled xmlns='${NS_SM}' id='${this.smId}'/>`;
     this.ctx.resumable.set(this.smId, this);
-    return `<enabled xmlns='urn:xmpp:sm:3' id='${this.smId}' resume='true' max='${windowSec}'/>`;
+    return `<enabled xmlns='${NS_SM}' id='${this.smId}' resume='true' max='${windowSec}'/>`;
   }
 
   /** XEP-0198 §5: the session `previd` names, if it may be resumed by `username`. */

@@ -10,7 +10,7 @@ import type { StreamErrorCondition } from '../session';
 import { escapeAttr, serializeTop } from '../xml/serialize';
 import { XmlStreamParser } from '../xml/parser';
 import type { ClosableStream, EndableSession, StreamContext } from './context';
-import { NS_CLIENT, NS_COMPONENT, NS_SERVER, NS_STREAMS, isStanzaName } from './namespaces';
+import { NS_CLIENT, NS_COMPONENT, NS_SERVER, NS_STREAMS, isStanzaName } from '../vocabulary';
 import { streamErrorXml } from './stream-error';
 import type { Wire } from './wire';
 

@@ -4,7 +4,7 @@
 
 import type { StreamErrorCondition } from '../session';
 import { escapeText } from '../xml/serialize';
-import { NS_STREAMS, NS_STREAM_ERRORS } from './namespaces';
+import { NS_STREAMS, NS_STREAM_ERRORS } from '../vocabulary';
 
 export const STREAM_PREFIX_DECL = ` xmlns:stream='${NS_STREAMS}'`;
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { StreamErrorCondition } from '../session';
 import { escapeAttr } from '../xml/serialize';
-import { NS_CLIENT, NS_FRAMING, NS_STREAMS } from './namespaces';
+import { NS_CLIENT, NS_FRAMING, NS_STREAMS } from '../vocabulary';
 
 /** A fresh stream id for each (re)start (RFC 6120 §4.7.3). */
 export function newStreamId(): string {

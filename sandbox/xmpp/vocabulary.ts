@@ -1,0 +1,125 @@
+// The XMPP vocabulary, in one place: namespaces, stream and stanza error conditions, and the
+// session manager's stages. Pure data (no imports), so the extension and the webview may import
+// it as well as the server. Each name cites the section that defines it.
+
+// ---------------------------------------------------------------- namespaces
+
+/** RFC 6120 §4.8.1: the stream namespace (prefix `stream:`). */
+export const NS_STREAMS = 'http://etherx.jabber.org/streams';
+/** RFC 6120 §4.8.2: the content namespaces of c2s and s2s streams. */
+export const NS_CLIENT = 'jabber:client';
+export const NS_SERVER = 'jabber:server';
+/** XEP-0114 §3: the content namespace of a component stream. */
+export const NS_COMPONENT = 'jabber:component:accept';
+/** RFC 7395 §3.3: the framing namespace of XMPP over WebSocket. */
+export const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
+/** RFC 6120 §4.9.3: stream error conditions. */
+export const NS_STREAM_ERRORS = 'urn:ietf:params:xml:ns:xmpp-streams';
+/** RFC 6120 §8.3.3: stanza error conditions. */
+export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+/** RFC 6120 §6.4: SASL negotiation. */
+export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+/** RFC 6120 §7.4: resource binding. */
+export const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
+/** RFC 3921 §3 (session establishment, optional per draft-cridland-xmpp-session). */
+export const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
+/** XEP-0198: stream management. */
+export const NS_SM = 'urn:xmpp:sm:3';
+/** RFC 6121 §2: the roster. */
+export const NS_ROSTER = 'jabber:iq:roster';
+/** XEP-0030: service discovery. */
+export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
+/** XEP-0199: XMPP ping. */
+export const NS_PING = 'urn:xmpp:ping';
+/** XEP-0092: software version. */
+export const NS_VERSION = 'jabber:iq:version';
+/** XEP-0203: delayed delivery. */
+export const NS_DELAY = 'urn:xmpp:delay';
+/** XEP-0013: flexible offline message retrieval. */
+export const NS_OFFLINE = 'http://jabber.org/protocol/offline';
+/** XEP-0334: message processing hints. */
+export const NS_HINTS = 'urn:xmpp:hints';
+/** XEP-0004: data forms. */
+export const NS_DATA_FORMS = 'jabber:x:data';
+
+/** Stanza namespaces that a stream's default namespace stands in for (RFC 6120 §4.8.3). */
+export const STANZA_NAMESPACES: readonly string[] = [NS_CLIENT, NS_SERVER, NS_COMPONENT];
+
+/** RFC 6120 §8: the three stanza kinds. */
+export const STANZA_KINDS = ['message', 'presence', 'iq'] as const;
+export type StanzaName = (typeof STANZA_KINDS)[number];
+
+export function isStanzaName(name: string): name is StanzaName {
+  return name === 'message' || name === 'presence' || name === 'iq';
+}
+
+// ---------------------------------------------------------------- errors
+
+/** RFC 6120 §4.9.3: the defined stream error conditions. */
+export const STREAM_ERROR_CONDITIONS = [
+  'bad-format',
+  'bad-namespace-prefix',
+  'conflict',
+  'connection-timeout',
+  'host-gone',
+  'host-unknown',
+  'improper-addressing',
+  'internal-server-error',
+  'invalid-from',
+  'invalid-namespace',
+  'invalid-xml',
+  'not-authorized',
+  'not-well-formed',
+  'policy-violation',
+  'remote-connection-failed',
+  'reset',
+  'resource-constraint',
+  'restricted-xml',
+  'see-other-host',
+  'system-shutdown',
+  'undefined-condition',
+  'unsupported-encoding',
+  'unsupported-feature',
+  'unsupported-stanza-type',
+  'unsupported-version',
+] as const;
+export type StreamErrorCondition = (typeof STREAM_ERROR_CONDITIONS)[number];
+
+/** RFC 6120 §8.3.3: each defined stanza error condition with the error type the sandbox uses for it. */
+export const STANZA_ERROR_TYPES = {
+  'bad-request': 'modify',
+  conflict: 'cancel',
+  'feature-not-implemented': 'cancel',
+  forbidden: 'auth',
+  gone: 'cancel',
+  'internal-server-error': 'cancel',
+  'item-not-found': 'cancel',
+  'jid-malformed': 'modify',
+  'not-acceptable': 'modify',
+  'not-allowed': 'cancel',
+  'not-authorized': 'auth',
+  'policy-violation': 'modify',
+  'recipient-unavailable': 'wait',
+  redirect: 'modify',
+  'registration-required': 'auth',
+  'remote-server-not-found': 'cancel',
+  'remote-server-timeout': 'wait',
+  'resource-constraint': 'wait',
+  'service-unavailable': 'cancel',
+  'subscription-required': 'auth',
+  'undefined-condition': 'cancel',
+  'unexpected-request': 'wait',
+} as const;
+export type StanzaErrorCondition = keyof typeof STANZA_ERROR_TYPES;
+export type StanzaErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
+export const STANZA_ERROR_CONDITIONS = Object.keys(STANZA_ERROR_TYPES) as StanzaErrorCondition[];
+
+// ---------------------------------------------------------------- the session manager
+
+/**
+ * The four stages every packet passes, in order, as in Tigase's SessionManager
+ * (docs/architecture.md, "How a stanza travels").
+ */
+export const STAGES = ['preprocess', 'process', 'postprocess', 'filter'] as const;
+export type Stage = (typeof STAGES)[number];

@@ -11,8 +11,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { client } from '@xmpp/client';
+import { freePort } from '../test/helpers/net';
 import {
-  freePort,
   missingTools,
   NODE24,
   openBrowser,

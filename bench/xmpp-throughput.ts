@@ -42,7 +42,7 @@ async function serve(): Promise<void> {
   const ports = await server.start();
   if (mode === 'sub') {
     // The same forwarding the extension's sandbox child uses (throttle + IPC backpressure).
-    const { createIpcEventSender } = await import('../sandbox/control/ipc');
+    const { createIpcEventSender } = await import('../sandbox/control/ipc-child');
     const forward = createIpcEventSender((m, done) => process.send!(m, undefined, undefined, done));
     tb.subscribe((events) => forward({ type: 'trace', events: events as never }));
   }

@@ -186,7 +186,7 @@ export function validateConfig(c: SandboxConfig): SandboxConfig {
   }
   if (!(c.xmpp.smResumeTimeoutSec >= 0)) throw new ConfigError('xmpp.smResumeTimeoutSec must be >= 0');
   for (const s of [c.xmpp.password, ...Object.values(c.xmpp.accounts), ...Object.values(c.xmpp.components)]) {
-    // The clients' SASL and handshake code do not SASLprep and hash as latin1 (protocol notes §1.4, §2).
+    // The clients' SASL and handshake code do not SASLprep and hash as latin1 (docs/interop.md §1.4, §2).
     if (!/^[\x20-\x7e]*$/.test(s)) throw new ConfigError('passwords and component secrets must be printable ASCII');
   }
   return c;

@@ -1,9 +1,9 @@
 // The sandbox: one process holding the XMPP server, the Redis-compatible queue, the bridge
 // component and the trace bus, behind one control API. Used by the CLI (npm start), by the
-// extension's child process (control/ipc.ts) and by tests, in-process.
+// extension's child process (control/ipc-child.ts) and by tests, in-process.
 
 import { mkdir } from 'node:fs/promises';
-import { type ConfigOverrides, type Endpoints, type SandboxStatus, type ControlApi } from './control/api';
+import type { ConfigOverrides, Endpoints, SandboxStatus, ControlApi } from './control/api';
 import { LocalControl } from './control/local';
 import { resolveConfig, type SandboxConfig } from './config';
 import { LogHub, type Logger } from './log';
@@ -24,27 +24,10 @@ export interface Sandbox {
   /** null when config.queue.enabled is false */
   readonly queue: QueueServer | null;
   readonly bridge: Bridge | null;
+  /** Rejects with PortInUseError (sandbox/control/api.ts) when a listener's port is taken. */
   start(): Promise<Endpoints>;
   stop(): Promise<void>;
   status(): SandboxStatus;
-}
-
-/** A listen error that names the port and the config path to change. */
-export class PortInUseError extends Error {
-  readonly code = 'EADDRINUSE';
-  constructor(
-    readonly port: number,
-    readonly setting: string,
-  ) {
-    super(`Port ${port} on the sandbox host is already in use (config ${setting}). Stop what uses it or choose another port.`);
-    this.name = 'PortInUseError';
-  }
-}
-
-function portError(err: unknown, setting: string, fallbackPort: number): unknown {
-  const e = err as NodeJS.ErrnoException & { port?: number };
-  if (e && e.code === 'EADDRINUSE') return new PortInUseError(e.port ?? fallbackPort, setting);
-  return err;
 }
 
 export function createSandbox(overrides: ConfigOverrides = {}, opts: { logs?: LogHub } = {}): Sandbox {
@@ -67,22 +50,7 @@ export function createSandbox(overrides: ConfigOverrides = {}, opts: { logs?: Lo
   let state: SandboxStatus['state'] = 'stopped';
   let startedAt: number | null = null;
 
-  const sandbox: Sandbox = {
-    config,
-    trace,
-    logs,
-    xmpp,
-    queue,
-    get bridge() {
-      return bridge;
-    },
-    control: undefined as unknown as ControlApi,
-    status,
-    start,
-    stop,
-  };
-  const control = new LocalControl(sandbox, () => endpoints);
-  (sandbox as { control: ControlApi }).control = control;
+  const control = new LocalControl({ xmpp, queue, trace, logs, status, stop, endpoints: () => endpoints });
 
   function status(): SandboxStatus {
     const s = xmpp.stats();
@@ -105,23 +73,9 @@ export function createSandbox(overrides: ConfigOverrides = {}, opts: { logs?: Lo
     control.emitState();
     try {
       await mkdir(config.dataDir, { recursive: true });
-      let queuePort: number | null = null;
-      if (queue) {
-        try {
-          queuePort = (await queue.start()).port;
-        } catch (err) {
-          throw portError(err, 'queue.port', config.queue.port);
-        }
-      }
-      let ports: Awaited<ReturnType<XmppServer['start']>>;
-      try {
-        ports = await xmpp.start();
-      } catch (err) {
-        const e = err as { port?: number };
-        const setting =
-          e.port === config.xmpp.wsPort ? 'xmpp.wsPort' : e.port === config.xmpp.componentPort ? 'xmpp.componentPort' : 'xmpp.c2sPort';
-        throw portError(err, setting, e.port ?? config.xmpp.c2sPort);
-      }
+      // A port in use rejects with the PortInUseError of the listener that failed.
+      const queuePort = queue ? (await queue.start()).port : null;
+      const ports = await xmpp.start();
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
       endpoints = {
         domain: config.xmpp.domain,
@@ -179,5 +133,18 @@ export function createSandbox(overrides: ConfigOverrides = {}, opts: { logs?: Lo
     log.info('sandbox stopped');
   }
 
-  return sandbox;
+  return {
+    config,
+    trace,
+    logs,
+    control,
+    xmpp,
+    queue,
+    get bridge() {
+      return bridge;
+    },
+    status,
+    start,
+    stop,
+  };
 }

@@ -1,5 +1,6 @@
-// Composition root. Activation is cheap: it loads no sandbox code (only types come from
-// sandbox/**), forks nothing and reads no files unless xmppSandbox.autoStart is on. It
+// Composition root. Activation is cheap: it loads no sandbox server code (from sandbox/** only
+// the control API's module and its IPC client, which import nothing else), forks nothing and
+// reads no files unless xmppSandbox.autoStart is on. It
 // activates on the contributed commands and views, and on onStartupFinished for autoStart
 // (which then only reads one setting).
 
@@ -9,10 +10,11 @@ import { registerInspector } from './inspector/index';
 import { registerCommands } from './sandbox/commands';
 import { SandboxController } from './sandbox/controller';
 import { SandboxProcess } from './sandbox/sandboxProcess';
-import { SECTION } from './sandbox/settings';
+
 import { SandboxStatusBar } from './sandbox/statusBar';
 import { SandboxModel } from './views/sandboxModel';
 import { SandboxTreeProvider } from './views/sandboxTree';
+import { SETTINGS_SECTION, VIEWS } from './ids';
 
 /** What activate() returns: used by the extension's own test suite (and other extensions). */
 export interface XmppSandboxApi {
@@ -34,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
   const controller = new SandboxController(context, sandbox, log);
   const model = new SandboxModel(sandbox);
   const tree = new SandboxTreeProvider(model);
-  const view = vscode.window.createTreeView('xmppSandbox.explorer', { treeDataProvider: tree, showCollapseAll: true });
+  const view = vscode.window.createTreeView(VIEWS.explorer, { treeDataProvider: tree, showCollapseAll: true });
   const statusBar = new SandboxStatusBar(sandbox);
   // Disposed in reverse order: the sandbox (child process) last.
   context.subscriptions.push(sandbox, controller, model, tree, view, statusBar);
@@ -43,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
   registerInspector(context, sandbox);
   context.subscriptions.push(...registerCommands({ context, controller, log }));
 
-  if (vscode.workspace.getConfiguration(SECTION).get<boolean>('autoStart', false) && vscode.workspace.workspaceFolders?.length) {
+  if (vscode.workspace.getConfiguration(SETTINGS_SECTION).get<boolean>('autoStart', false) && vscode.workspace.workspaceFolders?.length) {
     void controller.start({ notify: false });
   }
   log.info(`XMPP Sandbox extension activated in ${Date.now() - started} ms`);

@@ -8,13 +8,17 @@
 //   every incoming message before acting on it.
 //
 // This file must stay free of `vscode`, Node and DOM APIs: it is bundled into both rooms.
-// It imports only the trace contract (plain data) from the sandbox.
+// It imports from the sandbox only the trace contract (plain data) and the stanza validator
+// (no Node APIs either).
 
 import type { TraceEvent } from '../sandbox/trace/events';
 
 // The webview imports the trace contract through this file only (one shared module).
 export { STAGES, TRACE_SCHEMA_VERSION } from '../sandbox/trace/events';
 export type { ArrivalEvent, Outcome, OutcomeEvent, PacketTraceEvent, PluginEvent, Stage, StageEvent, TraceEvent, Verdict } from '../sandbox/trace/events';
+
+// The sandbox's stanza check: the composer runs it as you type, the host before stanza.inject.
+export { validateStanza, type StanzaValidation } from '../sandbox/xmpp/stanza-validator';
 
 export const INSPECTOR_PROTOCOL_VERSION = 1 as const;
 

@@ -1,10 +1,10 @@
 // The composer: send a stanza as a connected session or as any JID (stanza.inject), from a
-// template or typed by hand. The XML is checked here as you type (DOMParser) and again in
-// the host before it reaches the sandbox. Sent stanzas are kept (persisted) for re-use.
+// template or typed by hand. The XML is checked as you type by the sandbox's own stanza
+// validator (through src/protocol.ts), and again in the host and the sandbox. Sent stanzas
+// are kept (persisted) for re-use.
 
-import { looksLikeJid, type SentStanza, type SessionView } from '../src/protocol';
+import { LIMITS, looksLikeJid, validateStanza, type SentStanza, type SessionView } from '../src/protocol';
 import { h, icon, clear } from './dom';
-import { parseStanza } from './xml';
 
 export const TEMPLATE_IDS = ['chat', 'headline', 'ping', 'disco-info', 'version', 'priority'] as const;
 export type TemplateId = (typeof TEMPLATE_IDS)[number];
@@ -135,12 +135,12 @@ export class Composer {
   /** Check the current input; returns the error, or null when it can be sent. */
   validate(): string | null {
     const as = this.asField.value.trim();
-    const parsed = parseStanza(this.xmlField.value);
+    const parsed = validateStanza(this.xmlField.value, { maxBytes: LIMITS.stanzaXmlBytes });
     let error: string | null = null;
     if (!this.running) error = 'The sandbox is not running.';
     else if (!as) error = 'Choose who sends it (a session or any JID).';
     else if (!looksLikeJid(as)) error = `"${as}" is not a JID.`;
-    else if (!parsed.ok) error = `XML: ${parsed.error}`;
+    else if (!parsed.ok) error = `XML: ${parsed.message}`;
     this.valid = error === null;
     this.status.textContent = error ?? 'Ready to send.';
     this.status.classList.toggle('error', !!error && this.xmlField.value.trim() !== '');

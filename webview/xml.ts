@@ -1,32 +1,7 @@
-// Stanza XML in the browser: validation for the composer (immediate feedback; the host
-// checks again before stanza.inject) and pretty-printing for the detail view. The output is
-// a string that the caller puts into textContent, so markup in it is never interpreted.
-
-export const STANZA_NAMES = ['message', 'presence', 'iq'] as const;
-
-export type ParsedStanza = { ok: true; root: Element } | { ok: false; error: string };
-
-/** Well-formed XML with exactly one root element, and that root is a stanza (RFC 6120 §8). */
-export function parseStanza(xml: string): ParsedStanza {
-  if (!xml.trim()) return { ok: false, error: 'empty' };
-  const doc = new DOMParser().parseFromString(xml, 'application/xml');
-  const err = doc.getElementsByTagName('parsererror')[0];
-  if (err) {
-    // Chromium puts the message in a <div> inside <parsererror>; keep the first line.
-    const msg = (err.textContent ?? 'not well-formed').replace(/\s+/g, ' ').trim();
-    return { ok: false, error: msg.replace(/^This page contains the following errors:\s*/, '').replace(/Below is a rendering.*$/, '') };
-  }
-  const root = doc.documentElement;
-  if (!(STANZA_NAMES as readonly string[]).includes(root.localName)) {
-    return { ok: false, error: `the root element must be <message/>, <presence/> or <iq/>, not <${root.localName}/>` };
-  }
-  if (root.localName === 'iq') {
-    const type = root.getAttribute('type');
-    if (!type || !['get', 'set', 'result', 'error'].includes(type)) return { ok: false, error: 'an iq needs type get, set, result or error (RFC 6120 §8.2.3)' };
-    if (!root.getAttribute('id')) return { ok: false, error: 'an iq needs an id (RFC 6120 §8.2.3)' };
-  }
-  return { ok: true, root };
-}
+// Stanza XML in the browser, for display: pretty-printing for the detail view and a message's
+// body. (Whether a text is a valid stanza is the sandbox's validator's call, through
+// src/protocol.ts.) The output is a string that the caller puts into textContent, so markup in
+// it is never interpreted.
 
 function escText(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,5 +1,5 @@
 // The bridge: an XEP-0114 component between Redis lists and XMPP (seeds 002/003: apps
-// hand stanzas to a queue; one daemon with one connection sends them; protocol notes §6).
+// hand stanzas to a queue; one daemon with one connection sends them; docs/interop.md §6).
 //
 // Outbound (reliable-queue pattern, redis.io LMOVE): BLMOVE inList inList:processing RIGHT
 // LEFT 0 on a dedicated connection (producers LPUSH → FIFO), validate the item as one
@@ -184,7 +184,7 @@ export function createBridge(opts: BridgeOptions): Bridge {
   // ---- outbound loop ----------------------------------------------------------------
 
   async function sendItem(item: string): Promise<void> {
-    const parsed = parseItem(item, cfg.domain, xml);
+    const parsed = parseItem(item, cfg.domain);
     if (!parsed.ok) {
       log.warn(`dead-lettered an item of ${cfg.inList}: ${parsed.reason}`);
       await cmd!.multi().lpush(cfg.deadLetterList, deadLetter(parsed.reason, item)).lrem(processing, 1, item).exec();

@@ -1,6 +1,8 @@
 // The control API: plain, JSON-serialisable requests, responses and events, so the same
 // calls work in-process (tests: `sandbox.control.call(...)`) and over IPC (the extension
-// runs the sandbox in a child process: see ipc.ts). Nothing here imports vscode.
+// runs the sandbox in a child process: ipc-child.ts, driven by ipc-client.ts). Its errors
+// live here too, so both sides throw the same classes. Nothing here imports vscode, and
+// nothing but types is imported: the extension host loads this file.
 
 import type { DeepPartial, SandboxConfig } from '../config';
 import type { TraceEvent } from '../trace/events';
@@ -170,6 +172,46 @@ export class ControlError extends Error {
   }
 }
 
+/**
+ * The sandbox did not start. `code`: 'EADDRINUSE' (always a PortInUseError), 'ETIMEDOUT' (not
+ * ready in time), 'ESTOPPED' (stopped while starting), the errno of a failed spawn, or none.
+ * `lastLines`: the last lines the sandbox process wrote (empty when it ran in-process).
+ */
+export class StartError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly lastLines: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+/** The config paths of the ports the sandbox listens on (what a PortInUseError names). */
+export const PORT_SETTINGS = ['xmpp.c2sPort', 'xmpp.wsPort', 'xmpp.componentPort', 'queue.port'] as const;
+export type PortSetting = (typeof PORT_SETTINGS)[number];
+
+/**
+ * A listener could not bind its port. Made where the listen fails (sandbox/listen.ts, for
+ * every listener), so `setting` names the listener that failed even when two settings hold
+ * the same number; sent unchanged in the IPC 'fatal' message and made again by the client.
+ * The CLI maps `setting` to a flag, the extension to a VS Code setting.
+ */
+export class PortInUseError extends StartError {
+  declare readonly code: 'EADDRINUSE';
+  constructor(
+    readonly port: number,
+    readonly setting: PortSetting,
+    /** `host`: the address it listened on. `message`, `lastLines`: when the client makes it again from a 'fatal' message. */
+    more: { host?: string; message?: string; lastLines?: readonly string[] } = {},
+  ) {
+    const message = more.message ?? `port ${port} in use${more.host ? ` on ${more.host}` : ''} (config ${setting}): stop what uses it, or choose another port`;
+    super(message, 'EADDRINUSE', more.lastLines);
+    this.name = 'PortInUseError';
+  }
+}
+
 // ---- IPC wire format (child process ↔ parent, via process.send) ----
 
 /** Parent → child */
@@ -184,8 +226,26 @@ export type IpcMessage =
   | { kind: 'result'; id: number; result: unknown }
   | { kind: 'error'; id: number; code: string; message: string }
   | { kind: 'event'; event: ControlEvent }
-  | { kind: 'fatal'; message: string; code?: string; port?: number; setting?: string };
+  | IpcFatal;
 
-/** Env var / argv the child reads: the JSON config overrides (DeepPartial<SandboxConfig>). */
+/** Child → parent when the sandbox could not start: the error's fields (fatalOf / startErrorOf). */
+export type IpcFatal = { kind: 'fatal'; message: string; code?: string; port?: number; setting?: string };
+
+/** The child side: what a failed Sandbox.start() sends. */
+export function fatalOf(err: unknown): IpcFatal {
+  if (err instanceof PortInUseError) return { kind: 'fatal', message: err.message, code: err.code, port: err.port, setting: err.setting };
+  const e = err as { message?: unknown; code?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  return typeof e?.code === 'string' ? { kind: 'fatal', message, code: e.code } : { kind: 'fatal', message };
+}
+
+/** The parent side: the error a 'fatal' message stands for, of the class the child threw. */
+export function startErrorOf(m: IpcFatal, lastLines: readonly string[] = []): StartError {
+  const setting = PORT_SETTINGS.find((s) => s === m.setting);
+  if (m.code === 'EADDRINUSE' && typeof m.port === 'number' && setting) return new PortInUseError(m.port, setting, { message: m.message, lastLines });
+  return new StartError(m.message, m.code, lastLines);
+}
+
+/** The env var the child reads (`dist/sandbox.js --ipc`): the JSON config overrides (DeepPartial<SandboxConfig>). */
 export const IPC_CONFIG_ENV = 'XMPP_SANDBOX_CONFIG';
 export type ConfigOverrides = DeepPartial<SandboxConfig>;

@@ -1,5 +1,5 @@
 // The in-process control API: one table of methods (name → params check → handler) over
-// the sandbox's parts. The IPC adapter (ipc.ts) forwards to the same object, so tests and
+// the sandbox's parts. The IPC child (ipc-child.ts) forwards to the same object, so tests and
 // the extension exercise identical code.
 
 import {
@@ -12,9 +12,26 @@ import {
   type ControlParams,
   type ControlResult,
   type Endpoints,
+  type SandboxStatus,
 } from './api';
-import type { Sandbox } from '../index';
+import type { LogHub } from '../log';
+import type { QueueServer } from '../queue/server';
+import type { TraceBus } from '../trace/bus';
 import type { TraceEvent } from '../trace/events';
+import type { XmppServer } from '../xmpp/server';
+
+/** What LocalControl drives: the sandbox's parts and its lifecycle (sandbox/index.ts passes them). */
+export interface LocalControlDeps {
+  readonly xmpp: XmppServer;
+  /** null when the queue is disabled */
+  readonly queue: QueueServer | null;
+  readonly trace: TraceBus;
+  readonly logs: LogHub;
+  status(): SandboxStatus;
+  /** The endpoints while running, else null. */
+  endpoints(): Endpoints | null;
+  stop(): Promise<void>;
+}
 
 type Handler<M extends ControlMethod> = (params: ControlParams<M>) => ControlResult<M> | Promise<ControlResult<M>>;
 type Params = Record<string, unknown>;
@@ -57,10 +74,7 @@ export class LocalControl implements ControlApi {
   private wired = false;
   private readonly handlers: { [M in ControlMethod]: Handler<M> };
 
-  constructor(
-    private readonly sb: Sandbox,
-    private readonly endpoints: () => Endpoints | null,
-  ) {
+  constructor(private readonly sb: LocalControlDeps) {
     const xmpp = sb.xmpp;
     const queue = () => {
       if (!sb.queue) throw new ControlError('not-found', 'the queue is disabled (config queue.enabled)');
@@ -117,7 +131,7 @@ export class LocalControl implements ControlApi {
   }
 
   private requireRunning(): void {
-    if (!this.endpoints()) throw new ControlError('not-running', 'the sandbox is not running');
+    if (!this.sb.endpoints()) throw new ControlError('not-running', 'the sandbox is not running');
   }
 
   async call<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {

@@ -1,4 +1,4 @@
-// Append-only file (redis.io "Redis persistence"; protocol-notes §5.6).
+// Append-only file (redis.io "Redis persistence"; docs/interop.md §5.6).
 // - Every effective write is appended as a RESP array, in the database it applies to
 //   (a SELECT is written when that changes). Blocking pops are logged as LPOP/RPOP/LMOVE.
 // - appendfsync always: the tick's writes are written and fdatasync'ed before any reply of

@@ -112,7 +112,7 @@ export class Blocking {
             if (st.to === 'left') dest.pushFront(value);
             else dest.pushBack(value);
             c.bulk(value);
-            // AOF: the served BLMOVE is logged as LMOVE (protocol notes §5.3).
+            // AOF: the served BLMOVE is logged as LMOVE (docs/interop.md §5.3).
             e.propagate(dbIndex, ['LMOVE', key, st.dest, st.from.toUpperCase(), st.to!.toUpperCase()]);
             e.traceQueue('move', key, { dest: st.dest, length: src.length, count: 1, client: c });
             this.signal(dbIndex, st.dest);

@@ -14,7 +14,6 @@ import type { Aof } from './aof';
 import { Blocking } from './blocking';
 import { PubSub } from './pubsub';
 
-export const REDIS_VERSION = '7.2.0';
 const NUM_DBS = 16;
 /** Close a client whose unsent replies exceed this (Redis client-output-buffer-limit). */
 const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { SandboxConfig } from '../config';
 import type { QueueKeyInfo } from '../control/api';
+import { listen } from '../listen';
 import type { Logger } from '../log';
 import type { TraceBus } from '../trace/bus';
 import { Aof } from './aof';
@@ -15,7 +16,7 @@ import { isList } from './store/db';
 import type { Deque } from './store/deque';
 
 export interface QueueServer {
-  /** Listen on config.host:config.queue.port (0 = a free port). EADDRINUSE → Error with code and port. */
+  /** Listen on config.host:config.queue.port (0 = a free port); a port in use rejects with PortInUseError ('queue.port'). */
   start(): Promise<{ port: number }>;
   /** Close every client, final AOF write + fsync. */
   stop(): Promise<void>;
@@ -92,17 +93,17 @@ export function createQueueServer(opts: QueueServerOptions): QueueServer {
       if (n > 0) log.info(`AOF replayed: ${n} commands from ${aof.file}`);
       const srv = net.createServer(onConnection);
       server = srv;
-      const port = await new Promise<number>((resolve, reject) => {
-        srv.once('error', (err: NodeJS.ErrnoException) => {
-          aof?.close();
-          engine.closeAll();
-          const e = new Error(`queue: cannot listen on ${config.host}:${config.queue.port}: ${err.code ?? err.message}`) as Error & { code?: string; port?: number };
-          e.code = err.code;
-          e.port = config.queue.port;
-          reject(e);
-        });
-        srv.listen(config.queue.port, config.host, () => resolve((srv.address() as net.AddressInfo).port));
-      });
+      let port: number;
+      try {
+        port = await listen(srv, config.host, config.queue.port, 'queue.port');
+      } catch (err) {
+        server = null;
+        aof?.close();
+        aof = null;
+        engine.aof = null;
+        engine.closeAll();
+        throw err;
+      }
       srv.on('error', (e) => log.error('queue listener error', e));
       log.info(`queue listening on ${config.host}:${port} (appendfsync ${config.queue.appendfsync})`);
       return { port };

@@ -1,6 +1,9 @@
 // JIDs per RFC 7622, simplified for a local sandbox: no PRECIS/stringprep, but the
 // structural rules and size limits are enforced so bad input gets `jid-malformed`
-// (RFC 6120 §8.3.3.8) instead of being routed somewhere surprising.
+// (RFC 6120 §8.3.3.8) instead of being routed somewhere surprising. No Node APIs: the
+// webview checks stanzas' addresses with it too (sandbox/xmpp/stanza-validator.ts).
+
+import { utf8ByteLength } from './xml/utf8';
 
 export interface Jid {
   readonly local: string; // '' when absent
@@ -26,10 +29,6 @@ const LOCAL_FORBIDDEN = /[\s"&'/:<>@\u0000-\u001f\u007f]/;
 const DOMAIN_OK = /^(?:\[[0-9a-fA-F:.]+\]|[\p{L}\p{N}_](?:[\p{L}\p{N}_-]*[\p{L}\p{N}_])?(?:\.[\p{L}\p{N}_](?:[\p{L}\p{N}_-]*[\p{L}\p{N}_])?)*)$/u;
 const MAX_PART_BYTES = 1023; // RFC 7622 §3.2, §3.3, §3.4
 
-function byteLength(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
-}
-
 function make(local: string, domain: string, resource: string): Jid {
   const bare = local ? `${local}@${domain}` : domain;
   const full = resource ? `${bare}/${resource}` : bare;
@@ -54,7 +53,7 @@ export function parseJid(input: string): Jid {
   if (!DOMAIN_OK.test(domain)) throw new JidError(`invalid domainpart '${domain}'`);
   if (local && LOCAL_FORBIDDEN.test(local)) throw new JidError(`invalid character in localpart '${local}'`);
   if (/[\u0000-\u001f\u007f]/.test(resource)) throw new JidError('control character in resourcepart');
-  if (byteLength(local) > MAX_PART_BYTES || byteLength(domain) > MAX_PART_BYTES || byteLength(resource) > MAX_PART_BYTES) {
+  if (utf8ByteLength(local) > MAX_PART_BYTES || utf8ByteLength(domain) > MAX_PART_BYTES || utf8ByteLength(resource) > MAX_PART_BYTES) {
     throw new JidError('JID part longer than 1023 bytes');
   }
   // Case-insensitive local and domain parts (a simplification of PRECIS UsernameCaseMapped).

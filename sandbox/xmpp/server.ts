@@ -3,7 +3,6 @@
 // the built-in plugins (sandbox/xmpp/plugins), plus user plugins from config.xmpp.pluginDir.
 
 import { EventEmitter } from 'node:events';
-import type { Element } from '@xmpp/xml';
 import type { SandboxConfig } from '../config';
 import { ControlError, type ComponentInfo, type OfflineUserInfo, type PluginInfo, type SessionInfo } from '../control/api';
 import type { Logger } from '../log';
@@ -11,16 +10,16 @@ import type { TraceBus } from '../trace/bus';
 import { ConfigAccountStore } from './auth/accounts';
 import { createSessionManagerCore } from './core/index';
 import { loadPluginDir } from './core/loader';
-import { isStanzaKind } from './core/packet';
-import { parseStanza } from './core/parse-stanza';
 import type { Plugin } from './core/plugin';
 import { parseJid, type Jid } from './jid';
+import { validateStanza, type StanzaProblemCondition } from './stanza-validator';
 import type { StreamErrorCondition } from './session';
 import { createStreamListeners } from './stream/listeners';
 
 export type { Plugin } from './core/plugin';
 
 export interface XmppServer {
+  /** Loads the stores and plugins, then listens (stream/listeners.ts); a port in use rejects with that listener's PortInUseError. */
   start(): Promise<{ c2sPort: number; wsPort: number | null; componentPort: number | null }>;
   stop(): Promise<void>;
   listSessions(): SessionInfo[];
@@ -32,7 +31,7 @@ export interface XmppServer {
   addPlugin(plugin: Plugin): () => void;
   listOffline(bareJid?: string, withItems?: boolean): OfflineUserInfo[];
   purgeOffline(bareJid: string): number;
-  /** See ControlMethods['stanza.inject'] in sandbox/control/api.ts; throws ControlError('jid-malformed' | 'xml-invalid' | 'bad-params'). Returns the packetId. */
+  /** See ControlMethods['stanza.inject'] in sandbox/control/api.ts; `xml` must pass validateStanza (./stanza-validator). Throws ControlError('jid-malformed' | 'xml-invalid' | 'bad-params'). Returns the packetId. */
   inject(as: string, xml: string): string;
   kick(fullJid: string, condition?: string): boolean;
   stats(): { stanzasIn: number; stanzasOut: number };
@@ -46,6 +45,14 @@ const STREAM_ERRORS = new Set<string>([
   'invalid-namespace', 'invalid-xml', 'not-authorized', 'not-well-formed', 'policy-violation', 'reset', 'resource-constraint',
   'restricted-xml', 'system-shutdown', 'undefined-condition', 'unsupported-stanza-type', 'unsupported-version',
 ]);
+
+/** stanza.inject's ControlError code for each reason the stanza validator refuses a text. */
+const INJECT_ERROR_CODES = {
+  'xml-invalid': 'xml-invalid',
+  'policy-violation': 'xml-invalid',
+  'bad-request': 'bad-params',
+  'jid-malformed': 'jid-malformed',
+} as const satisfies Record<StanzaProblemCondition, ControlError['code']>;
 
 export function createXmppServer(opts: { config: SandboxConfig; trace: TraceBus; log: Logger }): XmppServer {
   const { config, trace } = opts;
@@ -157,22 +164,9 @@ export function createXmppServer(opts: { config: SandboxConfig; trace: TraceBus;
       } catch (err) {
         throw new ControlError('jid-malformed', `'as' is not a valid JID: ${(err as Error).message}`);
       }
-      let el: Element;
-      try {
-        el = parseStanza(xmlText, config.xmpp.maxStanzaBytes);
-      } catch (err) {
-        throw new ControlError('xml-invalid', `the stanza is not well-formed XML: ${(err as Error).message}`);
-      }
-      if (!el || !isStanzaKind(el.name)) throw new ControlError('bad-params', 'the stanza must be a <message/>, <presence/> or <iq/>');
-      for (const a of ['to', 'from'] as const) {
-        if (el.attrs[a] !== undefined) {
-          try {
-            parseJid(el.attrs[a]);
-          } catch (err) {
-            throw new ControlError('jid-malformed', `'${a}' is not a valid JID: ${(err as Error).message}`);
-          }
-        }
-      }
+      const checked = validateStanza(xmlText, { maxBytes: config.xmpp.maxStanzaBytes });
+      if (!checked.ok) throw new ControlError(INJECT_ERROR_CODES[checked.condition], checked.message);
+      const el = checked.element;
       sm.stanzasIn++;
       const own = asJid.resource ? router.resource(asJid.full) : undefined;
       const id = own

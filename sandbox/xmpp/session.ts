@@ -54,7 +54,7 @@ export interface SessionManagerPort {
   /**
    * RFC 6120 §7: bind `requestedResource` (null = generate one) for `session`, whose
    * authenticated identity is `bare`. Kicks an existing session with the same full JID
-   * (stream error <conflict/>, protocol notes §1.6). Returns the full JID; throws BindError.
+   * (stream error <conflict/>, docs/interop.md §1.6). Returns the full JID; throws BindError.
    */
   bind(session: StreamSession, bare: Jid, requestedResource: string | null): Jid;
   /**

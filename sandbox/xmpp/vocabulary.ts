@@ -54,6 +54,13 @@ export function isStanzaName(name: string): name is StanzaName {
   return name === 'message' || name === 'presence' || name === 'iq';
 }
 
+/** RFC 6120 §8.2.3: the values of an iq's (required) `type`. */
+export const IQ_TYPES = ['get', 'set', 'result', 'error'] as const;
+/** RFC 6121 §5.2.2: the values of a message's `type` (absent means normal). */
+export const MESSAGE_TYPES = ['chat', 'error', 'groupchat', 'headline', 'normal'] as const;
+/** RFC 6121 §4.7.1: the values of a presence's `type` (absent means available). */
+export const PRESENCE_TYPES = ['error', 'probe', 'subscribe', 'subscribed', 'unavailable', 'unsubscribe', 'unsubscribed'] as const;
+
 // ---------------------------------------------------------------- errors
 
 /** RFC 6120 §4.9.3: the defined stream error conditions. */

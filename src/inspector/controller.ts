@@ -10,6 +10,8 @@ import {
   HOST_BATCH_MAX_EVENTS,
   HOST_HISTORY_MAX_EVENTS,
   INSPECTOR_PROTOCOL_VERSION,
+  LIMITS,
+  validateStanza,
   validateWebviewMessage,
   type HostMessage,
   type SessionView,
@@ -17,7 +19,6 @@ import {
 } from '../protocol';
 import { TraceBatcher } from './batcher';
 import { TraceHistory } from './history';
-import { checkStanzaXml } from './stanzaXml';
 
 /** The sandbox as the inspector sees it (structurally what registerInspector receives). */
 export interface InspectorBackend extends ControlApi {
@@ -208,8 +209,9 @@ export class InspectorController {
         return;
       }
       case 'send': {
-        const problem = checkStanzaXml(m.xml);
-        if (problem) return this.post({ type: 'sendResult', requestId: m.requestId, ok: false, error: problem });
+        // The webview checked it too, but the webview is not trusted.
+        const checked = validateStanza(m.xml, { maxBytes: LIMITS.stanzaXmlBytes });
+        if (!checked.ok) return this.post({ type: 'sendResult', requestId: m.requestId, ok: false, error: checked.message });
         if (!this.backend.running) return this.post({ type: 'sendResult', requestId: m.requestId, ok: false, error: 'the sandbox is not running' });
         try {
           const { packetId } = await this.backend.call('stanza.inject', { as: m.as, xml: m.xml });

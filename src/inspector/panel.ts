@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { INSPECTOR_VIEW_TYPE, type HostMessage } from '../protocol';
 import { InspectorController, type InspectorBackend, type InspectorHostServices } from './controller';
 import { renderInspectorHtml } from './html';
+import { COMMANDS } from '../ids';
 
 let output: vscode.LogOutputChannel | undefined;
 
@@ -46,7 +47,7 @@ const services: InspectorHostServices = {
     void vscode.window.setStatusBarMessage('Stanza XML copied', 2000);
   },
   async startSandbox() {
-    await vscode.commands.executeCommand('xmppSandbox.start');
+    await vscode.commands.executeCommand(COMMANDS.start);
   },
   log,
 };

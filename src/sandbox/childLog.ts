@@ -1,42 +1,6 @@
 import type * as vscode from 'vscode';
 
-/** Splits a byte stream's text into lines (a chunk may end mid-line). */
-export class LineSplitter {
-  private rest = '';
-  constructor(private readonly onLine: (line: string) => void) {}
-
-  push(text: string): void {
-    const parts = (this.rest + text).split(/\r?\n/);
-    this.rest = parts.pop() ?? '';
-    for (const p of parts) if (p.length) this.onLine(p);
-  }
-
-  flush(): void {
-    if (this.rest.length) this.onLine(this.rest);
-    this.rest = '';
-  }
-}
-
-/** The last N lines the child wrote, shown when it crashes. */
-export class LogTail {
-  private lines: string[] = [];
-  constructor(private readonly max: number) {}
-
-  push(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
-  }
-
-  last(n: number): string[] {
-    return this.lines.slice(-n);
-  }
-
-  clear(): void {
-    this.lines = [];
-  }
-}
-
-// The child's log sink writes `<ISO time> <level> <message>` (sandbox/control/ipc.ts); the
+// The child's log sink writes `<ISO time> <level> <message>` (sandbox/control/ipc-child.ts); the
 // channel adds its own time, so keep the level and the message.
 const LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z (error|warn|info|debug)\s+(.*)$/s;
 

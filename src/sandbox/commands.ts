@@ -7,8 +7,9 @@ import { connectionSnippet } from './connectionSnippet';
 import { pickRecipient } from './recipientPick';
 import type { SandboxController } from './controller';
 import { setExternalQueuePassword } from './secrets';
-import { SECTION } from './settings';
+
 import type { TreeNode } from '../views/sandboxTree';
+import { COMMANDS, SETTINGS_SECTION } from '../ids';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -18,7 +19,7 @@ export interface CommandDeps {
 
 function notRunning(): undefined {
   void vscode.window.showWarningMessage('The XMPP sandbox is not running.', 'Start Sandbox').then((pick) => {
-    if (pick) void vscode.commands.executeCommand('xmppSandbox.start');
+    if (pick) void vscode.commands.executeCommand(COMMANDS.start);
   });
   return undefined;
 }
@@ -29,22 +30,22 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const reg = (id: string, fn: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, fn);
 
   const list: vscode.Disposable[] = [
-    reg('xmppSandbox.start', (opts?: { notify?: boolean }) => controller.start(opts)),
-    reg('xmppSandbox.stop', () => controller.stop()),
-    reg('xmppSandbox.restart', (opts?: { notify?: boolean }) => controller.restart(opts)),
-    reg('xmppSandbox.showLog', () => log.show(true)),
+    reg(COMMANDS.start, (opts?: { notify?: boolean }) => controller.start(opts)),
+    reg(COMMANDS.stop, () => controller.stop()),
+    reg(COMMANDS.restart, (opts?: { notify?: boolean }) => controller.restart(opts)),
+    reg(COMMANDS.showLog, () => log.show(true)),
 
-    reg('xmppSandbox.copyConnectionSettings', async () => {
+    reg(COMMANDS.copyConnectionSettings, async () => {
       const e = sb.status?.endpoints;
       if (!sb.running || !e) return notRunning();
-      const accounts = vscode.workspace.getConfiguration(SECTION).get<Record<string, string>>('accounts', {});
+      const accounts = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<Record<string, string>>('accounts', {});
       const text = connectionSnippet(e, accounts);
       await vscode.env.clipboard.writeText(text);
       void vscode.window.showInformationMessage(`Copied the XMPP sandbox connection settings (${e.c2s}, domain ${e.domain}).`);
       return text;
     }),
 
-    reg('xmppSandbox.resetData', async (opts?: { skipConfirmation?: boolean }) => {
+    reg(COMMANDS.resetData, async (opts?: { skipConfirmation?: boolean }) => {
       if (!sb.running) return notRunning();
       if (!opts?.skipConfirmation) {
         const pick = await vscode.window.showWarningMessage(
@@ -60,7 +61,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       return r;
     }),
 
-    reg('xmppSandbox.sendTestMessage', async (args?: { to?: string; body?: string }) => {
+    reg(COMMANDS.sendTestMessage, async (args?: { to?: string; body?: string }) => {
       const e = sb.status?.endpoints;
       if (!sb.running || !e) return notRunning();
       let to = args?.to;
@@ -73,32 +74,32 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const xml = `<message type="chat" to="${escapeXml(to)}" id="test-${Date.now()}"><body>${escapeXml(body)}</body></message>`;
       const r = await sb.call('stanza.inject', { as: `sandbox@${e.domain}/vscode`, xml });
       log.info(`Injected a test message to ${to} (packet ${r.packetId})`);
-      if (!args) void vscode.window.showInformationMessage(`Sent a test message to ${to}. Open the stanza inspector to see its path.`, 'Open Stanza Inspector').then((p) => p && vscode.commands.executeCommand('xmppSandbox.openInspector'));
+      if (!args) void vscode.window.showInformationMessage(`Sent a test message to ${to}. Open the stanza inspector to see its path.`, 'Open Stanza Inspector').then((p) => p && vscode.commands.executeCommand(COMMANDS.openInspector));
       return r;
     }),
 
-    reg('xmppSandbox.copyTreeValue', async (node?: TreeNode) => {
+    reg(COMMANDS.copyTreeValue, async (node?: TreeNode) => {
       if (!node?.value) return;
       await vscode.env.clipboard.writeText(node.value);
       vscode.window.setStatusBarMessage(`Copied ${node.value}`, 2000);
     }),
 
     // Tree item actions (inline buttons in the XMPP Sandbox view).
-    reg('xmppSandbox.kickSession', async (node?: TreeNode) => {
+    reg(COMMANDS.kickSession, async (node?: TreeNode) => {
       if (!sb.running || node?.kind !== 'resource' || !node.value) return undefined;
       const r = await sb.call('sessions.kick', { fullJid: node.value });
       log.info(`Disconnected ${node.value}`);
       return r;
     }),
-    reg('xmppSandbox.purgeQueueKey', async (node?: TreeNode) => {
+    reg(COMMANDS.purgeQueueKey, async (node?: TreeNode) => {
       if (!sb.running || node?.kind !== 'queue' || !node.value) return undefined;
       return sb.call('queue.purge', { key: node.value });
     }),
-    reg('xmppSandbox.purgeOffline', async (node?: TreeNode) => {
+    reg(COMMANDS.purgeOffline, async (node?: TreeNode) => {
       if (!sb.running || node?.kind !== 'offline' || !node.value) return undefined;
       return sb.call('offline.purge', { bareJid: node.value });
     }),
-    reg('xmppSandbox.reloadPlugins', async () => {
+    reg(COMMANDS.reloadPlugins, async () => {
       if (!sb.running) return notRunning();
       const r = await sb.call('plugins.reload', {});
       log.info(`Reloaded plugins: ${r.loaded.join(', ') || 'none'}`);
@@ -108,7 +109,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       return r;
     }),
 
-    reg('xmppSandbox.setExternalQueuePassword', async () => {
+    reg(COMMANDS.setExternalQueuePassword, async () => {
       const value = await vscode.window.showInputBox({ title: "Password of the bridge's external Redis", password: true, prompt: 'Kept in the OS secret store. Empty: remove it.', ignoreFocusOut: true });
       if (value === undefined) return;
       await setExternalQueuePassword(d.context.secrets, value);
@@ -118,29 +119,29 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       }
     }),
 
-    reg('xmppSandbox.showActions', async () => {
+    reg(COMMANDS.showActions, async () => {
       type Item = vscode.QuickPickItem & { command: string };
       const running = sb.running;
       const items: Item[] = running
         ? [
-            { label: '$(debug-stop) Stop Sandbox', command: 'xmppSandbox.stop' },
-            { label: '$(debug-restart) Restart Sandbox', command: 'xmppSandbox.restart' },
-            { label: '$(inspect) Open Stanza Inspector', command: 'xmppSandbox.openInspector' },
-            { label: '$(copy) Copy Connection Settings', command: 'xmppSandbox.copyConnectionSettings', description: sb.status?.endpoints?.c2s },
-            { label: '$(send) Send a Test Message', command: 'xmppSandbox.sendTestMessage' },
-            { label: '$(output) Show Sandbox Log', command: 'xmppSandbox.showLog' },
-            { label: '$(trash) Reset Sandbox Data', command: 'xmppSandbox.resetData' },
+            { label: '$(debug-stop) Stop Sandbox', command: COMMANDS.stop },
+            { label: '$(debug-restart) Restart Sandbox', command: COMMANDS.restart },
+            { label: '$(inspect) Open Stanza Inspector', command: COMMANDS.openInspector },
+            { label: '$(copy) Copy Connection Settings', command: COMMANDS.copyConnectionSettings, description: sb.status?.endpoints?.c2s },
+            { label: '$(send) Send a Test Message', command: COMMANDS.sendTestMessage },
+            { label: '$(output) Show Sandbox Log', command: COMMANDS.showLog },
+            { label: '$(trash) Reset Sandbox Data', command: COMMANDS.resetData },
             { label: '$(gear) Open Settings', command: 'workbench.action.openSettings' },
           ]
         : [
-            { label: '$(play) Start Sandbox', command: 'xmppSandbox.start' },
-            { label: '$(inspect) Open Stanza Inspector', command: 'xmppSandbox.openInspector' },
-            { label: '$(output) Show Sandbox Log', command: 'xmppSandbox.showLog' },
+            { label: '$(play) Start Sandbox', command: COMMANDS.start },
+            { label: '$(inspect) Open Stanza Inspector', command: COMMANDS.openInspector },
+            { label: '$(output) Show Sandbox Log', command: COMMANDS.showLog },
             { label: '$(gear) Open Settings', command: 'workbench.action.openSettings' },
           ];
       const pick = await vscode.window.showQuickPick(items, { title: `XMPP Sandbox (${sb.state})` });
       if (!pick) return;
-      if (pick.command === 'workbench.action.openSettings') return vscode.commands.executeCommand(pick.command, SECTION);
+      if (pick.command === 'workbench.action.openSettings') return vscode.commands.executeCommand(pick.command, SETTINGS_SECTION);
       return vscode.commands.executeCommand(pick.command);
     }),
   ];

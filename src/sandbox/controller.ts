@@ -3,11 +3,12 @@
 // log lines and a Restart action, the xmppSandbox.state context key, restart on settings change.
 
 import * as vscode from 'vscode';
-import type { SandboxStatus } from '../../sandbox/control/api';
+import { PortInUseError, StartError, type SandboxStatus } from '../../sandbox/control/api';
 import { lastProblemLine } from './childLog';
 import { componentSecret, externalQueuePassword } from './secrets';
-import { buildOverrides, needsRestart, SECTION, SETTING_FOR_CONFIG_PATH } from './settings';
-import { SandboxStartError, type CrashInfo, type SandboxProcess } from './sandboxProcess';
+import { buildOverrides, needsRestart, SETTING_FOR_PORT } from './settings';
+import { COMMANDS, CONTEXT_KEYS, SETTINGS_SECTION } from '../ids';
+import type { CrashInfo, SandboxProcess } from './sandboxProcess';
 
 /** The port-in-use notification's action that moves the sandbox to any free port. */
 export const USE_FREE_PORT = 'Use a Free Port';
@@ -54,7 +55,7 @@ export class SandboxController implements vscode.Disposable {
   }
 
   private setContext(): Thenable<unknown> {
-    return vscode.commands.executeCommand('setContext', 'xmppSandbox.state', this.sandbox.state);
+    return vscode.commands.executeCommand('setContext', CONTEXT_KEYS.state, this.sandbox.state);
   }
 
   /** The component secret, read from SecretStorage once per session. */
@@ -63,7 +64,7 @@ export class SandboxController implements vscode.Disposable {
   async overrides() {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     return buildOverrides({
-      config: vscode.workspace.getConfiguration(SECTION),
+      config: vscode.workspace.getConfiguration(SETTINGS_SECTION),
       globalStoragePath: this.context.globalStorageUri.fsPath,
       workspaceFolder: folder?.scheme === 'file' ? folder.fsPath : undefined,
       componentSecret: (this.secret ??= await componentSecret(this.context.secrets)),
@@ -96,8 +97,8 @@ export class SandboxController implements vscode.Disposable {
       const e = status.endpoints;
       if (opts.notify !== false && e) {
         void this.show('info', `XMPP sandbox running: ${e.c2s} (domain ${e.domain})`, 'Copy Connection Settings', 'Open Stanza Inspector').then((pick) => {
-            if (pick === 'Copy Connection Settings') void vscode.commands.executeCommand('xmppSandbox.copyConnectionSettings');
-            if (pick === 'Open Stanza Inspector') void vscode.commands.executeCommand('xmppSandbox.openInspector');
+            if (pick === 'Copy Connection Settings') void vscode.commands.executeCommand(COMMANDS.copyConnectionSettings);
+            if (pick === 'Open Stanza Inspector') void vscode.commands.executeCommand(COMMANDS.openInspector);
           });
       }
       return status;
@@ -108,37 +109,36 @@ export class SandboxController implements vscode.Disposable {
   }
 
   private reportStartError(err: unknown): void {
-    if (err instanceof SandboxStartError && err.code === 'ESTOPPED') {
+    if (err instanceof StartError && err.code === 'ESTOPPED') {
       this.log.info('Start cancelled by Stop');
       return;
     }
-    if (err instanceof SandboxStartError && err.code === 'EADDRINUSE') {
-      const mapped = err.setting ? SETTING_FOR_CONFIG_PATH[err.setting] : undefined;
-      const setting = mapped ?? 'xmppSandbox.ports';
+    if (err instanceof PortInUseError) {
+      // The listener that failed named its config path; the setting behind it is one lookup away.
+      const setting = SETTING_FOR_PORT[err.setting];
       // Say what happened and both ways out: free the port, or move the sandbox off it.
-      const msg = `Port ${err.port ?? '?'} is already in use by another program, so the XMPP sandbox did not start. Stop that program, or set ${setting} to another port (0 picks a free one).`;
+      const msg = `Port ${err.port} is already in use by another program, so the XMPP sandbox did not start. Stop that program, or set ${setting} to another port (0 picks a free one).`;
       this.log.error(msg);
-      const actions = mapped ? [USE_FREE_PORT, 'Open Settings'] : ['Open Settings'];
-      void this.show('error', msg, ...actions).then((pick) => {
-        if (pick === USE_FREE_PORT && mapped) void this.useFreePort(mapped);
+      void this.show('error', msg, USE_FREE_PORT, 'Open Settings').then((pick) => {
+        if (pick === USE_FREE_PORT) void this.useFreePort(setting);
         else if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
       });
       return;
     }
     const message = (err as Error).message ?? String(err);
-    const lines = err instanceof SandboxStartError ? err.lastLines : [];
+    const lines = err instanceof StartError ? err.lastLines : [];
     this.log.error(`The XMPP sandbox could not start: ${message}`);
     const problem = lastProblemLine(lines);
     void this.show('error', `The XMPP sandbox could not start: ${message}${problem && !message.includes(problem) ? `\nLast error: ${problem}` : ''}`, 'Show Log', 'Open Settings').then((pick) => {
         if (pick === 'Show Log') this.log.show(true);
-        if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', SECTION);
+        if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', SETTINGS_SECTION);
       });
   }
 
   /** Sets a port setting to 0 (any free port) where it was set, then starts again. */
   async useFreePort(setting: string): Promise<SandboxStatus | undefined> {
-    const key = setting.slice(SECTION.length + 1);
-    const config = vscode.workspace.getConfiguration(SECTION);
+    const key = setting.slice(SETTINGS_SECTION.length + 1);
+    const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
     const where = config.inspect(key);
     const target = where?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
     await config.update(key, 0, target);

@@ -1,31 +1,28 @@
 // Settings (contributes.configuration, prefix xmppSandbox.) → the sandbox's ConfigOverrides,
-// and the way back: a config path the child names in a fatal error → the setting to change.
+// and the way back: the port a PortInUseError names → the setting to change.
 
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import type { ConfigOverrides } from '../../sandbox/control/api';
+import type { ConfigOverrides, PortSetting } from '../../sandbox/control/api';
 
-export const SECTION = 'xmppSandbox';
+import { SETTINGS_SECTION } from '../ids';
 
-/** Config path (as the child reports it in `fatal.setting`) → setting id. */
-export const SETTING_FOR_CONFIG_PATH: Record<string, string> = {
+/** A port's config path (PortInUseError.setting, sandbox/control/api.ts) → the setting to change. */
+export const SETTING_FOR_PORT: Readonly<Record<PortSetting, string>> = {
   'xmpp.c2sPort': 'xmppSandbox.ports.c2s',
   'xmpp.wsPort': 'xmppSandbox.ports.websocket',
   'xmpp.componentPort': 'xmppSandbox.ports.component',
   'queue.port': 'xmppSandbox.ports.queue',
-  'xmpp.domain': 'xmppSandbox.domain',
-  dataDir: 'xmppSandbox.dataDirectory',
-  'xmpp.pluginDir': 'xmppSandbox.pluginFolder',
 };
 
 /** Settings whose change needs a restart of a running sandbox (all but autoStart). */
 export function needsRestart(e: vscode.ConfigurationChangeEvent): boolean {
-  return e.affectsConfiguration(SECTION) && !(e.affectsConfiguration(`${SECTION}.autoStart`) && countAffected(e) === 1);
+  return e.affectsConfiguration(SETTINGS_SECTION) && !(e.affectsConfiguration(`${SETTINGS_SECTION}.autoStart`) && countAffected(e) === 1);
 }
 
 const RESTART_KEYS = ['ports', 'domain', 'password', 'accounts', 'dataDirectory', 'trace', 'tieBreak', 'pluginFolder', 'bridge', 'logLevel', 'autoStart'];
 function countAffected(e: vscode.ConfigurationChangeEvent): number {
-  return RESTART_KEYS.filter((k) => e.affectsConfiguration(`${SECTION}.${k}`)).length;
+  return RESTART_KEYS.filter((k) => e.affectsConfiguration(`${SETTINGS_SECTION}.${k}`)).length;
 }
 
 export interface SettingsContext {

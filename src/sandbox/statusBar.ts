@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { ControlEvent } from '../../sandbox/control/api';
 import { portOf } from './connectionSnippet';
 import type { SandboxProcess } from './sandboxProcess';
+import { COMMANDS, VIEWS } from '../ids';
 
 /** Stanzas per second over a sliding window of one-second buckets. */
 export class RateMeter {
@@ -45,9 +46,9 @@ export class SandboxStatusBar implements vscode.Disposable {
   private polling = false;
 
   constructor(private readonly sandbox: SandboxProcess) {
-    this.item = vscode.window.createStatusBarItem('xmppSandbox.status', vscode.StatusBarAlignment.Left, 50);
+    this.item = vscode.window.createStatusBarItem(VIEWS.statusBar, vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'XMPP Sandbox';
-    this.item.command = 'xmppSandbox.showActions';
+    this.item.command = COMMANDS.showActions;
     this.disposables.push(this.item, sandbox.onDidChangeState(() => this.onState()));
     this.onState();
     this.item.show();

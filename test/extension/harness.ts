@@ -6,10 +6,10 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { freePort } from '../helpers/net';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -26,17 +26,6 @@ export function missingTools(): string | null {
   if (!existsSync(NODE24) || !existsSync(CODE_SERVER_ENTRY)) return 'code-server is not installed: run scripts/install-tools.sh';
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
   return null;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
 }
 
 export function tempDir(prefix: string): string {

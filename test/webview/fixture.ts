@@ -1,5 +1,5 @@
 // A hand-written trace that follows sandbox/trace/events.ts exactly, shaped like what the
-// sandbox's pipeline emits (seed 001: Tigase SessionManager stages). Used when a recording
+// sandbox's pipeline emits (Tigase SessionManager stages: docs/architecture.md). Used when a recording
 // from the real sandbox is not available, and for the 100,000-event scale test.
 
 import { TRACE_SCHEMA_VERSION, type Outcome, type PacketTraceEvent, type Stage, type StanzaKind, type TraceEvent, type Verdict } from '../../sandbox/trace/events';

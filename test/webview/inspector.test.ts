@@ -348,8 +348,14 @@ describe('stanza inspector webview', () => {
     await page.locator('#composer-xml textarea').fill('<message to="bob@localhost"><body>oops</message>');
     await page.locator('#composer-status.error').waitFor();
     assert.equal(await page.locator('#composer-send').evaluate((el) => (el as any).disabled), true);
+    // The sandbox's stanza validator, bundled into the webview: its message, with the position.
+    assert.match(await page.locator('#composer-status').innerText(), /^XML: not well-formed XML: <body> closed by <\/message> \(line 1, column 39\)$/);
     await page.locator('#composer-xml textarea').fill('<stream:features xmlns:stream="http://etherx.jabber.org/streams"/>');
     assert.match(await page.locator('#composer-status').innerText(), /message\/>, <presence\/> or <iq\/>/);
+    // Restricted XML (RFC 6120 §11.1), which the browser's DOMParser would have accepted.
+    await page.locator('#composer-xml textarea').fill('<message to="bob@localhost"><!-- c --><body>hi</body></message>');
+    assert.match(await page.locator('#composer-status').innerText(), /^XML: restricted XML: comment /);
+    assert.equal(await page.locator('#composer-send').evaluate((el) => (el as any).disabled), true);
     // A template, then send.
     await setSelect(ip, 'composer-template', 'ping');
     assert.match(await page.locator('#composer-xml').evaluate((el) => (el as any).value), /urn:xmpp:ping/);

@@ -5,11 +5,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { client, xml, type Client } from '@xmpp/client';
+import { xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import type { ControlApi, Endpoints, SessionInfo } from '../../sandbox/control/api';
 import type { ArrivalEvent, TraceEvent } from '../../sandbox/trace/events';
 import type { InspectorBackend } from '../../src/inspector/controller';
+import { startXmppClient, stopClient, type XmppTestClient } from '../helpers/xmpp-client';
 import { XSS_BODIES } from './fixture';
 
 export interface RealSandbox {
@@ -22,12 +23,7 @@ export interface RealSandbox {
   stop(): Promise<void>;
 }
 
-export interface ClientHandle {
-  c: Client;
-  jid: string;
-  /** Resolve with the first stanza matching `pred` (already received or future). */
-  next(pred: (s: Element) => boolean, timeoutMs?: number): Promise<Element>;
-}
+export type ClientHandle = XmppTestClient;
 
 export async function startRealSandbox(): Promise<RealSandbox> {
   // require, not a static import: this file also serves the fixture-only runs, which must load
@@ -69,39 +65,17 @@ export async function startRealSandbox(): Promise<RealSandbox> {
     },
     backend,
     async restart() {
-      for (const c of clients.splice(0)) await Promise.race([c.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      for (const c of clients.splice(0)) await stopClient(c);
       setRunning(false);
       await sandbox.stop();
       endpoints = await sandbox.start();
       setRunning(true);
     },
-    async connect(username, resource) {
-      const c = client({ service: endpoints.c2s, domain: endpoints.domain, username, password: endpoints.password, resource });
-      c.on('error', () => {});
-      clients.push(c);
-      const inbox: Element[] = [];
-      const waiters: { pred: (s: Element) => boolean; resolve: (s: Element) => void }[] = [];
-      c.on('stanza', (s: Element) => {
-        const i = waiters.findIndex((w) => w.pred(s));
-        if (i >= 0) waiters.splice(i, 1)[0]!.resolve(s);
-        else inbox.push(s);
-      });
-      const address = await c.start();
-      return {
-        c,
-        jid: address.toString(),
-        next(pred, timeoutMs = 5000) {
-          const i = inbox.findIndex(pred);
-          if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]!);
-          return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`${username}: no matching stanza within ${timeoutMs} ms`)), timeoutMs);
-            waiters.push({ pred, resolve: (s) => (clearTimeout(timer), resolve(s)) });
-          });
-        },
-      };
+    connect(username, resource) {
+      return startXmppClient({ service: endpoints.c2s, domain: endpoints.domain, username, password: endpoints.password, resource, timeoutMs: 5000, clients });
     },
     async stop() {
-      for (const c of clients) await Promise.race([c.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      for (const c of clients) await stopClient(c);
       if (running) setRunning(false);
       await sandbox.stop();
       await rm(dataDir, { recursive: true, force: true });

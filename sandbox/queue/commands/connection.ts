@@ -1,7 +1,7 @@
 // Connection commands (redis.io "Connection management"): PING, ECHO, QUIT, AUTH, HELLO,
 // SELECT, CLIENT …, RESET. Handshakes of ioredis 5/6, node-redis 4/6 and redis-cli are
-// described in protocol-notes §5.2.
-import { REDIS_VERSION } from '../engine';
+// described in docs/interop.md §5.2.
+import { REDIS_VERSION } from '../version';
 import type { Client } from '../client';
 import type { CommandContext, CommandSpec } from './types';
 import { cmd, E, toInt } from './types';

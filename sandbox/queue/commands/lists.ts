@@ -1,4 +1,4 @@
-// List commands (redis.io "Lists"; protocol-notes §5.3). An emptied list is deleted.
+// List commands (redis.io "Lists"; docs/interop.md §5.3). An emptied list is deleted.
 // Pushes signal blocked clients, which are served after the command completes (blocking.ts).
 import type { Deque } from '../store/deque';
 import type { CommandContext, CommandSpec } from './types';

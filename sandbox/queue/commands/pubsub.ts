@@ -1,4 +1,4 @@
-// Pub/Sub (redis.io "Redis Pub/Sub"; protocol-notes §5.4). Confirmations and messages are
+// Pub/Sub (redis.io "Redis Pub/Sub"; docs/interop.md §5.4). Confirmations and messages are
 // RESP3 push frames (`>`) for HELLO 3 clients and plain arrays in RESP2.
 import { globMatch } from '../glob';
 import type { Client } from '../client';

@@ -2,7 +2,7 @@
 // §5.2), CONFIG GET (redis-benchmark asks for save/appendonly), COMMAND (an empty table is
 // acceptable to redis-cli), BGREWRITEAOF, TIME, MULTI/EXEC/DISCARD.
 import * as os from 'node:os';
-import { REDIS_VERSION } from '../engine';
+import { REDIS_VERSION } from '../version';
 import { globMatch } from '../glob';
 import type { CommandContext, CommandSpec } from './types';
 import { cmd } from './types';

@@ -1,7 +1,7 @@
 // RFC 6120 §6 SASL negotiation, transport-neutral: the stream layer feeds it <auth>,
 // <response> and <abort> payloads (base64 text) and writes what it returns.
 // Mechanisms: SCRAM-SHA-1 (RFC 5802), PLAIN (RFC 4616), ANONYMOUS (RFC 4505, only when
-// enabled: protocol notes §1.4 explain why it is off by default).
+// enabled: docs/interop.md §1.4 explain why it is off by default).
 
 import { randomBytes } from 'node:crypto';
 import { JidError, parseJid } from '../jid';

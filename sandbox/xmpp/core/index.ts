@@ -42,6 +42,6 @@ export function createSessionManagerCore(opts: {
     log: log.child('sm'),
     changed: (what) => changed(what === 'sessions' ? 'sessions-changed' : 'components-changed'),
   });
-  for (const p of builtinPlugins(() => registry.plugins().map((r) => r.plugin))) registry.add(p, 'builtin');
+  for (const p of builtinPlugins(() => registry.plugins().map((r) => r.plugin), { router, offline })) registry.add(p, 'builtin');
   return { router, registry, offline, pipeline, sm };
 }

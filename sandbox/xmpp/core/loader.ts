@@ -2,6 +2,8 @@
 // *.cts (types stripped by Node ≥ 22.13, or imported through tsx) exporting a Plugin as default, as
 // `plugin`, or an array of them. Reloading imports each file under a fresh URL (?v=N) so
 // the new code runs; the old plugins are unloaded first (Prosody-style: hooks removed).
+// A plugin file imports its types (and the xml/JID helpers) from sandbox/plugin-api.ts only;
+// the loader checks the shape it exports (registry.ts validatePlugin), nothing else.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

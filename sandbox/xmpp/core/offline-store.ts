@@ -2,36 +2,58 @@
 // dataDir/offline/. Appends are synchronous (a crash of the process loses nothing the OS
 // has accepted); removals rewrite the file atomically (tmp + rename); stop() fsyncs.
 // Items keep arrival order, which is stamp order (XEP-0160 §4: deliver in order).
+// Plugins get `store.view` (ctx.offline): reads only, items frozen, lists copied; writing
+// stays with the built-in offline plugins and the session manager (sandbox/xmpp/plugins/index.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../../log';
 
+/** One stored message (frozen). */
 export interface OfflineItem {
   /** XEP-0013 node id (opaque, unique). */
-  node: string;
+  readonly node: string;
   /** Sender (full JID), shown in XEP-0013 headers. */
-  from: string;
+  readonly from: string;
   /** XEP-0082 timestamp of storage. */
-  stamp: string;
+  readonly stamp: string;
   /** The stanza as stored (with its <delay/>). */
-  xml: string;
+  readonly xml: string;
 }
 
-export interface OfflineStore {
-  /** Append for `bare`; false when the quota is full. */
-  add(bare: string, item: Omit<OfflineItem, 'node'>): OfflineItem | null;
+/** XEP-0160 offline storage as plugins see it (ctx.offline): reads only. */
+export interface OfflineView {
+  /** The messages stored for `bare`, oldest first (a frozen copy). */
   list(bare: string): readonly OfflineItem[];
   count(bare: string): number;
-  /** Remove the given nodes (all when omitted); returns how many were removed. */
-  remove(bare: string, nodes?: readonly string[]): number;
+  /** Bare JIDs with stored messages. */
   users(): string[];
 }
+
+/** The writable store (privileged: the offline plugins and the session manager). */
+export interface OfflineStore extends OfflineView {
+  /** Append for `bare`; null when the quota is full. */
+  add(bare: string, item: Omit<OfflineItem, 'node'>): OfflineItem | null;
+  /** Remove the given nodes (all when omitted); returns how many were removed. */
+  remove(bare: string, nodes?: readonly string[]): number;
+  /** The read-only view handed to plugins. */
+  readonly view: OfflineView;
+}
+
+const NO_ITEMS: readonly OfflineItem[] = Object.freeze([]);
 
 export class DiskOfflineStore implements OfflineStore {
   private readonly items = new Map<string, OfflineItem[]>();
   private readonly dir: string;
   private seq = 0;
+  readonly view: OfflineView = Object.freeze<OfflineView>({
+    list: (bare) => {
+      const l = this.items.get(bare);
+      return l ? Object.freeze(l.slice()) : NO_ITEMS;
+    },
+    count: (bare) => this.count(bare),
+    users: () => this.users(),
+  });
 
   constructor(
     dataDir: string,
@@ -58,7 +80,7 @@ export class DiskOfflineStore implements OfflineStore {
         if (!line.trim()) continue;
         try {
           const it = JSON.parse(line) as OfflineItem;
-          if (typeof it.node === 'string' && typeof it.xml === 'string') list.push(it);
+          if (typeof it.node === 'string' && typeof it.xml === 'string') list.push(Object.freeze(it));
         } catch {
           this.log.warn(`offline store: skipped a corrupt line in ${name}`);
         }
@@ -70,7 +92,7 @@ export class DiskOfflineStore implements OfflineStore {
   add(bare: string, item: Omit<OfflineItem, 'node'>): OfflineItem | null {
     let list = this.items.get(bare);
     if (list && list.length >= this.quota) return null;
-    const full: OfflineItem = { node: `${Date.now().toString(36)}-${(++this.seq).toString(36)}`, ...item };
+    const full: OfflineItem = Object.freeze({ node: `${Date.now().toString(36)}-${(++this.seq).toString(36)}`, ...item });
     fs.mkdirSync(this.dir, { recursive: true });
     fs.appendFileSync(this.file(bare), JSON.stringify(full) + '\n');
     if (!list) this.items.set(bare, (list = []));

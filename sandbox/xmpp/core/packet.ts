@@ -1,11 +1,12 @@
-// The immutable packet that travels through the session manager (seed 001: "the packet
-// should in fact be immutable and must not change once it got to the session manager").
+// The immutable packet that travels through the session manager (as in Tigase: a packet
+// must not change once it reached the session manager; docs/interop.md §4).
 // Plugins never mutate a packet; they emit new elements (ctx.out / ctx.deliver).
 
 import { cloneElement } from '../xml/clone';
 import type { Element } from '@xmpp/xml';
 import type { StreamSession } from '../session';
 import { parseJid, type Jid } from '../jid';
+import { sessionView, type SessionView } from './router';
 import type { Direction, PacketSource, StanzaKind } from '../../trace/events';
 
 export interface Packet {
@@ -21,8 +22,8 @@ export interface Packet {
   /** 'out' = on behalf of a local sender, 'in' = on behalf of the receiver. */
   readonly direction: Direction;
   readonly source: PacketSource;
-  /** The c2s/component session the packet came from ('out' and component traffic), else null. */
-  readonly session: StreamSession | null;
+  /** The c2s/component session the packet came from ('out' and component traffic), else null: its read-only view. */
+  readonly session: SessionView | null;
   readonly parentId?: string;
   readonly producedBy?: string;
   /** Generations since the stanza entered (0 = from the wire); bounds routing loops. */
@@ -86,7 +87,7 @@ export function makePacket(n: NewPacket): Packet {
     to: n.to !== undefined ? n.to : jidAttr(el, 'to'),
     direction: n.direction,
     source: n.source,
-    session: n.session ?? null,
+    session: n.session ? sessionView(n.session) : null,
     parentId: n.parentId,
     producedBy: n.producedBy,
     depth: n.depth ?? 0,

@@ -1,5 +1,5 @@
-// The session manager's four stages (Tigase SessionManager.processPacket; seed 001;
-// protocol notes §4): preprocess → process → postprocess (+ default action) → filter,
+// The session manager's four stages (Tigase SessionManager.processPacket;
+// docs/architecture.md, docs/interop.md §4): preprocess → process → postprocess (+ default action) → filter,
 // then the results are routed: written to sessions, or processed again as new packets
 // (the receiver's pass, P1 → P2). Trace events (sandbox/trace/events.ts) are emitted only
 // while the bus is active, so the untraced path pays a branch per step.
@@ -11,13 +11,12 @@ import type { TraceBus } from '../../trace/bus';
 import type { ArrivalEvent, OutcomeEvent, Outcome, Stage, Verdict } from '../../trace/events';
 import { serialize } from '../xml/serialize';
 import type { Jid } from '../jid';
-import type { StreamSession } from '../session';
 import { errorReply, iqResult, mayBounce } from './errors';
-import type { OfflineStore } from './offline-store';
+import type { OfflineStore, OfflineView } from './offline-store';
 import { firstChild, makePacket, type Packet } from './packet';
-import type { PluginContext, ResultItem } from './plugin';
+import type { DeepReadonly, PluginConfig, PluginContext, ResultItem } from './plugin';
 import { PluginRegistry, type RegisteredPlugin } from './registry';
-import type { Router } from './router';
+import { liveSession, type Router, type RouterView, type SessionView } from './router';
 
 export interface PipelineDeps {
   config: SandboxConfig;
@@ -65,80 +64,94 @@ class PacketRun {
   ) {}
 }
 
-/** One plugin call's view (tracks what that plugin emitted, for its trace event). */
+/**
+ * One plugin call's context (tracks what that plugin emitted, for its trace event). The
+ * pipeline and the packet's run are #private, so a plugin cannot reach the router, the
+ * registry or the store through it; what it reads are the read-only views.
+ */
 class Ctx implements PluginContext {
   emitted: string[] | null = null;
   delivered = 0;
+  readonly #pl: Pipeline;
+  readonly #run: PacketRun;
   constructor(
-    private readonly pl: Pipeline,
-    private readonly run: PacketRun,
+    pl: Pipeline,
+    run: PacketRun,
     readonly pluginId: string,
-  ) {}
+  ) {
+    this.#pl = pl;
+    this.#run = run;
+  }
   get xml(): typeof xml {
     return xml;
   }
-  get session(): StreamSession | null {
-    return this.run.p.session;
+  get session(): SessionView | null {
+    return this.#run.p.session;
   }
   get domain(): string {
-    return this.pl.domain;
+    return this.#pl.domain;
   }
-  get config(): SandboxConfig {
-    return this.pl.deps.config;
+  get config(): PluginConfig {
+    return this.#pl.pluginConfig;
   }
   get log(): Logger {
-    return this.pl.deps.log;
+    return this.#pl.deps.log;
   }
-  get router() {
-    return this.pl.deps.router;
+  get router(): RouterView {
+    return this.#pl.deps.router.view;
   }
-  get offline(): OfflineStore {
-    return this.pl.deps.offline;
+  get offline(): OfflineView {
+    return this.#pl.deps.offline.view;
   }
   get decided(): boolean {
-    return this.run.decision !== null || this.run.results.length > 0;
+    return this.#run.decision !== null || this.#run.results.length > 0;
   }
   out(stanza: Element): void {
-    const id = this.pl.emit(this.run, stanza, this.pluginId);
+    const id = this.#pl.emit(this.#run, stanza, this.pluginId);
     if (id) (this.emitted ??= []).push(id);
   }
-  deliver(session: StreamSession, stanza: Element): void {
-    this.run.results.push({ element: stanza, session, producedBy: this.pluginId });
+  deliver(session: SessionView, stanza: Element): void {
+    // Only a view the server made can be written to (a look-alike object has no live session).
+    if (!liveSession(session)) throw new TypeError(`ctx.deliver: not a session view (${String(session?.id)})`);
+    this.#run.results.push({ element: stanza, session, producedBy: this.pluginId });
     this.delivered++;
   }
   error(condition: string, text?: string): void {
-    const el = this.run.p.element;
-    if (!this.run.decision) this.run.decision = { outcome: mayBounce(el) ? 'bounced' : 'ignored', error: condition, plugin: this.pluginId };
-    if (mayBounce(el)) this.out(errorReply(el, condition, this.pl.domain, text));
+    const el = this.#run.p.element;
+    if (!this.#run.decision) this.#run.decision = { outcome: mayBounce(el) ? 'bounced' : 'ignored', error: condition, plugin: this.pluginId };
+    if (mayBounce(el)) this.out(errorReply(el, condition, this.#pl.domain, text));
   }
   result(payload?: Element): void {
-    const el = this.run.p.element;
-    if (el.name === 'iq' && (el.attrs.type === 'get' || el.attrs.type === 'set')) this.out(iqResult(el, this.pl.domain, payload));
+    const el = this.#run.p.element;
+    if (el.name === 'iq' && (el.attrs.type === 'get' || el.attrs.type === 'set')) this.out(iqResult(el, this.#pl.domain, payload));
   }
   stored(bareJid: string): void {
-    this.run.decision = { outcome: 'stored-offline', to: [bareJid], plugin: this.pluginId };
+    this.#run.decision = { outcome: 'stored-offline', to: [bareJid], plugin: this.pluginId };
   }
   ignore(reason?: string): void {
-    if (!this.run.decision) this.run.decision = { outcome: 'ignored', plugin: this.pluginId, reason };
+    if (!this.#run.decision) this.#run.decision = { outcome: 'ignored', plugin: this.pluginId, reason };
   }
   isServer(j: Jid | null): boolean {
-    return j === null || (j.local === '' && j.domain === this.pl.domain);
+    return j === null || (j.local === '' && j.domain === this.#pl.domain);
   }
   isLocalUser(j: Jid | null): boolean {
-    return j !== null && j.local !== '' && j.domain === this.pl.domain;
+    return j !== null && j.local !== '' && j.domain === this.#pl.domain;
   }
 }
 
 export class Pipeline {
   readonly domain: string;
+  /** ctx.config: a frozen copy, so a plugin cannot change the settings the server routes by. */
+  readonly pluginConfig: PluginConfig;
   stanzasOut = 0;
 
   constructor(readonly deps: PipelineDeps) {
     this.domain = deps.config.xmpp.domain;
+    this.pluginConfig = freezeCopy(deps.config);
   }
 
   /** Label for a session in the trace: full JID (c2s) or component domain. */
-  static label(s: StreamSession): string {
+  static label(s: SessionView): string {
     return s.jid ? (s.kind === 'component' ? s.jid.domain : s.jid.full) : s.id;
   }
 
@@ -395,7 +408,12 @@ export class Pipeline {
     let children: Packet[] | null = null;
     for (const r of results) {
       if (r.session) {
-        if (r.session.send(r.element)) this.stanzasOut++;
+        const live = liveSession(r.session);
+        if (!live) {
+          this.deps.log.warn(`a result of ${p.id} names no session the server made; dropped`);
+          continue;
+        }
+        if (live.send(r.element)) this.stanzasOut++;
         (deliveredTo ??= []).push(Pipeline.label(r.session));
       } else {
         const child = r.packet;
@@ -497,6 +515,12 @@ export class Pipeline {
     this.deps.trace.plugin(packetId, stage, plugin, verdict, t, us(t - t0), produced, reason, error);
     return t;
   }
+}
+
+function freezeCopy<T>(v: T): DeepReadonly<T> {
+  if (typeof v !== 'object' || v === null) return v as DeepReadonly<T>;
+  const copy: Record<string, unknown> | unknown[] = Array.isArray(v) ? v.map(freezeCopy) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, freezeCopy(x)]));
+  return Object.freeze(copy) as DeepReadonly<T>;
 }
 
 function errMsg(err: unknown): string {

@@ -1,7 +1,8 @@
 // The Plugin shape: what every built-in feature and every user plugin implements
 // (Tigase XMPPPreprocessorIfc / XMPPProcessorIfc / XMPPPostprocessorIfc / XMPPPacketFilterIfc,
-// seed 001 and protocol notes §4). A user plugin is a module exporting one Plugin (default
-// export or `plugin`) or an array of them; see sandbox/xmpp/core/loader.ts.
+// docs/interop.md §4). A user plugin is a module exporting one Plugin (default
+// export or `plugin`) or an array of them; see sandbox/xmpp/core/loader.ts. User plugins
+// import these types from sandbox/plugin-api.ts, the one documented entry.
 //
 //   export default {
 //     id: 'no-spam',
@@ -12,15 +13,17 @@
 // Rules: packets are frozen (never mutate p.element; copy it with cloneElement from sandbox/xmpp/xml/clone.ts or build a new element with
 // `xml()`), and plugins emit results through ctx.out (routed by `to`: a local user gets the
 // receiver's pass) or ctx.deliver (written to one session). Throwing is caught and traced.
+// What a plugin can read (ctx.router, ctx.offline, ctx.session, ctx.config) is read-only, in
+// its types and at run time; state changes are the router's named methods, which only the
+// built-ins that need them are given (sandbox/xmpp/plugins/index.ts).
 
 import type { Element, xml } from '@xmpp/xml';
 import type { SandboxConfig } from '../../config';
 import type { Logger } from '../../log';
 import type { Jid } from '../jid';
-import type { StreamSession } from '../session';
 import type { Packet } from './packet';
-import type { OfflineStore } from './offline-store';
-import type { RouterView } from './router';
+import type { OfflineView } from './offline-store';
+import type { RouterView, SessionView } from './router';
 
 export type { Packet } from './packet';
 
@@ -30,26 +33,34 @@ export interface PluginHandle {
   xmlns?: string;
 }
 
+/** What preProcess returns: true or { block: true, reason } stops the packet; false/nothing lets it pass. */
 export type PreProcessVerdict = boolean | { block: true; reason?: string } | void;
+
+/** Read-only all the way down. */
+export type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The sandbox settings as plugins see them (ctx.config): a frozen copy. */
+export type PluginConfig = DeepReadonly<SandboxConfig>;
 
 /** What one plugin call may do with the packet it is given. */
 export interface PluginContext {
   /** The session the packet came from (c2s sender or component), or null (server, injection, re-routing). */
-  readonly session: StreamSession | null;
+  readonly session: SessionView | null;
   /** The server domain, e.g. 'localhost'. */
   readonly domain: string;
-  readonly config: SandboxConfig;
+  /** The sandbox settings (a frozen copy). */
+  readonly config: PluginConfig;
   readonly log: Logger;
-  /** Sessions, presence state, components. */
+  /** Sessions, presence state, components: read-only views. */
   readonly router: RouterView;
-  /** XEP-0160 offline storage. */
-  readonly offline: OfflineStore;
+  /** XEP-0160 offline storage: read-only. */
+  readonly offline: OfflineView;
   /** The @xmpp/xml element builder, so plugin files need no imports: ctx.xml('query', { xmlns }, ...). */
   readonly xml: typeof xml;
   /** Emit a new stanza, routed by its `to` (a local user gets the receiver's pass: Tigase P1 → P2). */
   out(stanza: Element): void;
-  /** Write a stanza to one session (final delivery; the trace shows 'delivered'). */
-  deliver(session: StreamSession, stanza: Element): void;
+  /** Write a stanza to one session, given by its view (final delivery; the trace shows 'delivered'). */
+  deliver(session: SessionView, stanza: Element): void;
   /** Answer the packet with a stanza error (RFC 6120 §8.3); a no-op for type=error and iq results. */
   error(condition: string, text?: string): void;
   /** Answer an iq get/set with a result carrying `payload` (RFC 6120 §8.2.3). */
@@ -66,6 +77,7 @@ export interface PluginContext {
   isLocalUser(j: Jid | null): boolean;
 }
 
+/** A feature of the session manager: hooks for any of the four stages (docs/interop.md §4). */
 export interface Plugin {
   /** Unique id, shown in the trace and the explorer. */
   id: string;
@@ -87,7 +99,7 @@ export interface Plugin {
   /** Synchronous; inspect the results of a packet; splice items out of `results` to drop them (return the reason). */
   filter?(p: Packet, ctx: PluginContext, results: ResultItem[]): string | void;
   /** Elements added to <stream:features/> after authentication (RFC 6120 §4.3.2). */
-  streamFeatures?(session: StreamSession): Element[];
+  streamFeatures?(session: SessionView): Element[];
   /** Features the server advertises in disco#info (XEP-0030 §3.1). */
   discoFeatures?(): string[];
   /** disco nodes this plugin answers itself (the disco plugin leaves them alone). */
@@ -100,7 +112,7 @@ export interface Plugin {
 export interface ResultItem {
   readonly element: Element;
   /** Set for direct deliveries. */
-  readonly session?: StreamSession;
+  readonly session?: SessionView;
   /** Plugin id that produced it. */
   readonly producedBy: string;
   /** Packet id given to routed results (set when emitted). */

@@ -14,7 +14,7 @@ import type { DiskOfflineStore } from './offline-store';
 import { isStanzaKind, jidAttr, makePacket } from './packet';
 import type { Pipeline } from './pipeline';
 import type { PluginRegistry } from './registry';
-import type { Router } from './router';
+import { sessionView, type Router } from './router';
 import { storeOffline } from '../plugins/offline';
 import { STANZA_NAMESPACES } from '../vocabulary';
 
@@ -68,7 +68,7 @@ export class SessionManager implements SessionManagerPort {
     const out: Element[] = [];
     for (const r of this.d.registry.plugins()) {
       try {
-        if (r.plugin.streamFeatures) out.push(...r.plugin.streamFeatures(session));
+        if (r.plugin.streamFeatures) out.push(...r.plugin.streamFeatures(sessionView(session)));
       } catch (err) {
         this.d.log.warn(`plugin ${r.plugin.id}: streamFeatures threw`, err);
       }
@@ -116,7 +116,7 @@ export class SessionManager implements SessionManagerPort {
       }
       return null;
     }
-    // RFC 6121 §8.1.1.1 (protocol notes §3.1): a message without `to` is for the sender's bare JID.
+    // RFC 6121 §8.1.1.1 (docs/interop.md §3.1): a message without `to` is for the sender's bare JID.
     if (!to && stanza.name === 'message' && from && from.local) {
       to = toBare(from);
       stanza.attrs.to = to.bare; // explicit, so copies made for the receiver's pass keep it
@@ -156,7 +156,7 @@ export class SessionManager implements SessionManagerPort {
   }
 
   /**
-   * XEP-0198 §4/§5 (protocol notes §3.7): unacknowledged messages are not lost. One that was
+   * XEP-0198 §4/§5 (docs/interop.md §3.7): unacknowledged messages are not lost. One that was
    * addressed to the bare JID is routed again (another resource, else offline storage); one
    * for this full JID is stored offline for the bare JID.
    */

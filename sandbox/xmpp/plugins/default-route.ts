@@ -1,12 +1,12 @@
-// The default action (Tigase SessionManager's built-in handler, protocol notes §4 step 5):
+// The default action (Tigase SessionManager's built-in handler, docs/interop.md §4 step 5):
 // what happens to a packet no processor took. It runs at the end of the postprocess stage
 // and is traced as plugin 'sm:default'.
 // - to the server itself: an iq request nobody handles → service-unavailable (RFC 6120 §8.4);
 //   anything else is ignored.
 // - to a local user, on the sender's pass ('out'): forward a copy for the receiver's pass
-//   (seed 001: "the packet has to be processed twice by the session manager").
+//   (a message is processed twice, for the sender and for the receiver: docs/interop.md §4).
 // - to a connected component's domain (any JID in it): written to its stream (XEP-0114);
-//   a configured component that is not connected → service-unavailable (protocol notes §2).
+//   a configured component that is not connected → service-unavailable (docs/interop.md §2).
 // - any other domain: remote-server-not-found (RFC 6120 §8.3.3.14; the sandbox has no S2S).
 
 import type { Packet } from '../core/packet';

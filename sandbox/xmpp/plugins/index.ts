@@ -1,16 +1,38 @@
 // The built-in plugins, in registration order (preprocess/postprocess/filter run in this order).
+// They read through ctx like any plugin (the proof that sandbox/plugin-api.ts is enough to
+// write one); the few that own server state get the privileged methods they need here, at
+// creation, and only those: ctx never carries them, so no user plugin can reach them.
+import type { OfflineStore } from '../core/offline-store';
 import type { Plugin } from '../core/plugin';
+import type { Router } from '../core/router';
 import { createDiscoPlugin } from './disco';
 import { iqPlugin } from './iq';
-import { messagePlugin } from './message';
-import { offlinePlugin } from './offline';
-import { offlineFlexiblePlugin } from './offline-flexible';
+import { createMessagePlugin } from './message';
+import { createOfflinePlugin } from './offline';
+import { createOfflineFlexiblePlugin } from './offline-flexible';
 import { pingPlugin } from './ping';
-import { presencePlugin } from './presence';
+import { createPresencePlugin } from './presence';
 import { rosterPlugin } from './roster';
 import { sessionLegacyPlugin } from './session-legacy';
 import { versionPlugin } from './version';
 
-export function builtinPlugins(all: () => readonly Plugin[]): Plugin[] {
-  return [presencePlugin, messagePlugin, iqPlugin, offlinePlugin, offlineFlexiblePlugin, pingPlugin, createDiscoPlugin(all), versionPlugin, sessionLegacyPlugin, rosterPlugin];
+/** The server state the built-ins write (privileged; see the header). */
+export interface BuiltinCapabilities {
+  router: Router;
+  offline: OfflineStore;
+}
+
+export function builtinPlugins(all: () => readonly Plugin[], { router, offline }: BuiltinCapabilities): Plugin[] {
+  return [
+    createPresencePlugin(router),
+    createMessagePlugin(router),
+    iqPlugin,
+    createOfflinePlugin(router, offline),
+    createOfflineFlexiblePlugin(router, offline),
+    pingPlugin,
+    createDiscoPlugin(all),
+    versionPlugin,
+    sessionLegacyPlugin,
+    rosterPlugin,
+  ];
 }

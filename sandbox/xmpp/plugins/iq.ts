@@ -1,4 +1,4 @@
-// IQ to local users (RFC 6120 §8.5.2.1.3, §8.5.3.2.3; protocol notes §3.4), on the receiver's pass.
+// IQ to local users (RFC 6120 §8.5.2.1.3, §8.5.3.2.3; docs/interop.md §3.4), on the receiver's pass.
 // To a bare JID the server answers on behalf of the account (disco#info identity
 // account/registered, XEP-0199 ping) and never delivers; anything else → service-unavailable.
 // To a full JID: deliver, else service-unavailable. Results and errors are never answered.

@@ -1,4 +1,4 @@
-// Message delivery to local users: RFC 6121 §8.5 (table in protocol notes §3.2).
+// Message delivery to local users: RFC 6121 §8.5 (table in docs/interop.md §3.2).
 // Runs on the receiver's pass ('in'). Bare JID: the highest non-negative priority wins,
 // ties → all or round-robin (config.xmpp.tieBreak); negative priority never gets bare-JID
 // messages (§8.5.2.1.1); headline → every non-negative resource; groupchat → error.
@@ -7,10 +7,16 @@
 // plugin's postprocess (XEP-0160). `to` is never rewritten (§8.5.2.1.1).
 
 import type { Plugin, PluginContext } from '../core/plugin';
-import type { ResourceState } from '../core/router';
+import type { ResourceView, Router } from '../core/router';
+
+/**
+ * The round-robin cursor (privileged: kept off ctx.router, since advancing it from a user
+ * plugin would change which resource gets the next bare-JID message).
+ */
+export type RoundRobin = Pick<Router, 'nextRoundRobin'>;
 
 /** Resources that may get a bare-JID message, per RFC 6121 §8.5.2.1.1 and the tie-break setting. */
-export function bareTargets(ctx: PluginContext, bare: string, type: string): ResourceState[] {
+export function bareTargets(ctx: PluginContext, rr: RoundRobin, bare: string, type: string): ResourceView[] {
   let avail = ctx.router.resources(bare).filter((r) => r.available && r.priority >= 0);
   // XEP-0198 §5: a detached session still receives (its stanzas queue for resumption), but
   // while a live resource can take the work, a bus should not park jobs on a dead connection.
@@ -23,10 +29,10 @@ export function bareTargets(ctx: PluginContext, bare: string, type: string): Res
   for (const r of avail) if (r.priority > max) max = r.priority;
   const top = avail.filter((r) => r.priority === max);
   if (top.length === 1 || ctx.config.xmpp.tieBreak === 'all') return top;
-  return [top[ctx.router.nextRoundRobin(bare, top.length)]!];
+  return [top[rr.nextRoundRobin(bare, top.length)]!];
 }
 
-export const messagePlugin: Plugin = {
+export const createMessagePlugin = (rr: RoundRobin): Plugin => ({
   id: 'message',
   handles: [{ path: ['message'] }],
   directions: ['in'],
@@ -46,11 +52,11 @@ export const messagePlugin: Plugin = {
     }
     if (type === 'error') return ctx.ignore('error to a bare JID');
     if (type === 'groupchat') return ctx.error('service-unavailable');
-    const targets = bareTargets(ctx, to!.bare, type);
+    const targets = bareTargets(ctx, rr, to!.bare, type);
     if (targets.length === 0) {
       if (type === 'headline') ctx.ignore('no available resource for a headline');
       return; // chat/normal: offline storage (postprocess) decides
     }
     for (const r of targets) ctx.deliver(r.session, p.element);
   },
-};
+});

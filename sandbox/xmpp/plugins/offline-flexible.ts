@@ -1,11 +1,15 @@
-// XEP-0013 Flexible Offline Message Retrieval (protocol notes §3.6): disco#info/#items on
+// XEP-0013 Flexible Offline Message Retrieval (docs/interop.md §3.6): disco#info/#items on
 // node http://jabber.org/protocol/offline (§2.2, §2.3), <offline><fetch/> (§2.6),
 // view/remove by node (§2.4, §2.5), <purge/> (§2.7). A session that used any of it gets
 // no flood on presence (§2.2). Messages are removed only by remove or purge.
+// It reads through ctx.offline like any plugin; removing and the §2.2 mark are handed to it
+// at creation (plugins/index.ts).
 
 import { xml } from '@xmpp/xml';
 import type { Plugin, PluginContext } from '../core/plugin';
 import type { Packet } from '../core/packet';
+import type { OfflineStore } from '../core/offline-store';
+import type { Router } from '../core/router';
 import { parseStored } from './offline';
 import { NS_DATA_FORMS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_OFFLINE } from '../vocabulary';
 
@@ -20,7 +24,8 @@ function ownOrServer(p: Packet, ctx: PluginContext): boolean {
   return ctx.isServer(p.to) || (!!p.to && !p.to.resource && p.to.bare === p.from?.bare);
 }
 
-export const offlineFlexiblePlugin: Plugin = {
+/** Privileged: removing stored messages (ctx.offline is read-only) and the XEP-0013 §2.2 mark. */
+export const createOfflineFlexiblePlugin = (router: Pick<Router, 'markFlexibleOffline'>, store: Pick<OfflineStore, 'remove'>): Plugin => ({
   id: 'offline-flexible',
   handles: [
     { path: ['iq', 'offline'], xmlns: NS_OFFLINE },
@@ -38,8 +43,7 @@ export const offlineFlexiblePlugin: Plugin = {
       if (isDisco || !ctx.isLocalUser(p.to)) return false;
       return ctx.error('forbidden'); // §2: only the owner retrieves its messages
     }
-    const st = ctx.router.stateOf(ctx.session);
-    if (st) st.flexibleOffline = true;
+    router.markFlexibleOffline(ctx.session);
     const bare = p.from.bare;
     const items = ctx.offline.list(bare);
     if (isDisco) {
@@ -71,7 +75,7 @@ export const offlineFlexiblePlugin: Plugin = {
     }
     if (q.getChild('purge')) {
       if (p.type !== 'set') return ctx.error('bad-request');
-      ctx.offline.remove(bare);
+      store.remove(bare);
       return ctx.result();
     }
     const reqs = q.getChildren('item');
@@ -84,9 +88,9 @@ export const offlineFlexiblePlugin: Plugin = {
     const byNode = new Map(items.map((i) => [i.node, i]));
     if (nodes.some((n) => !byNode.has(n))) return ctx.error('item-not-found');
     if (action === 'view') for (const n of nodes) deliverItem(ctx, byNode.get(n)!.xml, n);
-    else ctx.offline.remove(bare, nodes);
+    else store.remove(bare, nodes);
     ctx.result();
   },
   discoFeatures: () => [NS_OFFLINE],
   discoNodes: () => [NS_OFFLINE],
-};
+});

@@ -1,15 +1,18 @@
-// XEP-0160 Best Practices for Handling Offline Messages (protocol notes §3.6; Tigase OfflineMessages).
+// XEP-0160 Best Practices for Handling Offline Messages (docs/interop.md §3.6; Tigase OfflineMessages).
 // postProcess: a chat/normal message with a <body> that the message plugin could not
 // deliver is stored with <delay xmlns='urn:xmpp:delay'> (XEP-0203 §3, XEP-0160 §4);
 // XEP-0334 <no-store/> wins, <store/> stores even without a body; quota → service-unavailable.
 // process (presence): flush once per session on the first broadcast available presence with
 // priority ≥ 0, in order — unless the session used XEP-0013 (§2.2: no flood).
+// It reads through ctx.offline / ctx.router like any plugin; writing the store and marking
+// the flush are handed to it at creation (plugins/index.ts).
 
 import { cloneElement } from '../xml/clone';
 import { xml, type Element } from '@xmpp/xml';
 import parse from '@xmpp/xml/lib/parse.js';
 import type { Plugin, PluginContext } from '../core/plugin';
 import type { OfflineStore } from '../core/offline-store';
+import type { Router } from '../core/router';
 import { parsePriority } from './presence';
 import { NS_DELAY, NS_HINTS } from '../vocabulary';
 
@@ -38,7 +41,7 @@ export function parseStored(x: string): Element {
   return parse(x);
 }
 
-function flush(ctx: PluginContext, bare: string): number {
+function flush(ctx: PluginContext, store: OfflineStore, bare: string): number {
   const items = ctx.offline.list(bare);
   if (items.length === 0) return 0;
   const nodes: string[] = [];
@@ -50,11 +53,15 @@ function flush(ctx: PluginContext, bare: string): number {
     }
     nodes.push(it.node);
   }
-  ctx.offline.remove(bare, nodes);
+  store.remove(bare, nodes);
   return nodes.length;
 }
 
-export const offlinePlugin: Plugin = {
+/**
+ * The offline plugin's privileged capabilities: the writable store (ctx.offline is read-only,
+ * so no user plugin can drop or forge stored messages) and the once-per-session flush mark.
+ */
+export const createOfflinePlugin = (router: Pick<Router, 'markOfflineFlushed'>, store: OfflineStore): Plugin => ({
   id: 'offline',
   handles: [{ path: ['presence'] }],
   directions: ['out'],
@@ -63,8 +70,8 @@ export const offlinePlugin: Plugin = {
     if (p.to || !ctx.session) return false;
     const st = ctx.router.stateOf(ctx.session);
     if (!st || st.ended || st.offlineFlushed || st.flexibleOffline || parsePriority(p.element) < 0) return false;
-    st.offlineFlushed = true;
-    return flush(ctx, st.jid.bare) > 0 ? undefined : false;
+    router.markOfflineFlushed(st.session);
+    return flush(ctx, store, st.jid.bare) > 0 ? undefined : false;
   },
   postProcess(p, ctx) {
     if (p.kind !== 'message' || p.direction !== 'in' || ctx.decided || !ctx.isLocalUser(p.to)) return;
@@ -74,7 +81,7 @@ export const offlinePlugin: Plugin = {
       return;
     }
     const bare = p.to!.bare;
-    if (!storeOffline(ctx.offline, ctx.domain, bare, p.element)) {
+    if (!storeOffline(store, ctx.domain, bare, p.element)) {
       ctx.error('service-unavailable', 'offline storage quota reached');
       return;
     }
@@ -82,4 +89,4 @@ export const offlinePlugin: Plugin = {
     return true;
   },
   discoFeatures: () => ['msgoffline'],
-};
+});

@@ -2,10 +2,12 @@
 // broadcast per config.xmpp.presenceBroadcast (none | own resources, including the sender
 // (§4.2.2) | all local users as a shared roster), directed presence tracked (§4.6) so
 // the session's end sends 'unavailable' to those JIDs, presence to an unknown full JID ignored (§4.3.2/§8.5.3.2.1).
+// It reads the router through ctx.router like any plugin; the presence state it keeps is
+// written through the router's named methods, handed to it at creation (plugins/index.ts).
 
 import { xml, type Element } from '@xmpp/xml';
 import type { Plugin, PluginContext } from '../core/plugin';
-import type { ResourceState } from '../core/router';
+import type { ResourceView, Router } from '../core/router';
 import { copyWithAttrs } from '../core/packet';
 
 export function parsePriority(el: Element): number {
@@ -17,16 +19,22 @@ export function parsePriority(el: Element): number {
 }
 
 /** Who gets `from`'s broadcast presence. */
-function audience(ctx: PluginContext, bare: string): ResourceState[] {
+function audience(ctx: PluginContext, bare: string): ResourceView[] {
   const mode = ctx.config.xmpp.presenceBroadcast;
   if (mode === 'none') return [];
   if (mode === 'own') return ctx.router.resources(bare).filter((r) => r.available);
-  const out: ResourceState[] = [];
+  const out: ResourceView[] = [];
   for (const b of ctx.router.bareJids()) for (const r of ctx.router.resources(b)) if (r.available) out.push(r);
   return out;
 }
 
-export const presencePlugin: Plugin = {
+/**
+ * The presence state writes (privileged: kept off ctx.router, since a user plugin that set
+ * another resource's availability or priority would change where messages go).
+ */
+export type PresenceState = Pick<Router, 'setPresence' | 'addDirected' | 'removeDirected' | 'takeDirected'>;
+
+export const createPresencePlugin = (state: PresenceState): Plugin => ({
   id: 'presence',
   handles: [{ path: ['presence'] }],
   process(p, ctx) {
@@ -48,21 +56,17 @@ export const presencePlugin: Plugin = {
     if (!st || !p.from) return false;
     if (p.to) {
       // Directed presence (§4.6): remember who saw us, then let the default action route it.
-      if (p.type === 'available') st.directed.add(p.to.full);
-      else if (p.type === 'unavailable') st.directed.delete(p.to.full);
+      if (p.type === 'available') state.addDirected(st.session, p.to.full);
+      else if (p.type === 'unavailable') state.removeDirected(st.session, p.to.full);
       return false;
     }
     if (p.type !== 'available' && p.type !== 'unavailable') return ctx.ignore(`broadcast presence of type ${p.type}`);
     const wasAvailable = st.available;
     if (p.type === 'available') {
-      st.available = !st.ended;
-      st.priority = parsePriority(p.element);
-      st.presence = p.element;
+      state.setPresence(st.session, { available: true, priority: parsePriority(p.element), stanza: p.element });
     } else {
-      st.available = false;
-      st.presence = null;
-      for (const j of st.directed) ctx.out(xml('presence', { type: 'unavailable', from: p.from.full, to: j }));
-      st.directed.clear();
+      state.setPresence(st.session, { available: false, stanza: null });
+      for (const j of state.takeDirected(st.session)) ctx.out(xml('presence', { type: 'unavailable', from: p.from.full, to: j }));
     }
     const targets = audience(ctx, p.from.bare);
     for (const r of targets) ctx.deliver(r.session, copyWithAttrs(p.element, { to: r.jid.full }));
@@ -71,4 +75,4 @@ export const presencePlugin: Plugin = {
       for (const r of targets) if (r !== st && r.presence) ctx.deliver(st.session, copyWithAttrs(r.presence, { to: p.from.full }));
     }
   },
-};
+});

@@ -8,12 +8,13 @@ import { SaslNegotiation, type SaslResult } from '../auth/sasl';
 import { jid as makeJid } from '../jid';
 import { BindError, type StreamErrorCondition } from '../session';
 import { escapeAttr, escapeText, serializeTop } from '../xml/serialize';
-import { XmlStreamParser, type XmlErrorCondition } from '../xml/parser';
+import type { XmlStreamParser } from '../xml/parser';
 import { C2sSession, type C2sCarrier } from './c2s-session';
 import { boundFeaturesXml, saslFeaturesXml } from './c2s-features';
 import type { ClosableStream, StreamContext } from './context';
 import { NS_BIND, NS_CLIENT, NS_COMPONENT, NS_FRAMING, NS_SASL, NS_SERVER, NS_SESSION, NS_SM, NS_STANZAS, isStanzaName } from '../vocabulary';
 import { streamErrorXml } from './stream-error';
+import { StreamGuard } from './stream-guard';
 import { c2sHeaderXml, checkC2sHeader, newStreamId } from './stream-header';
 import type { Wire } from './wire';
 
@@ -39,6 +40,7 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
   private authFailures = 0;
   private readonly sasl: SaslNegotiation;
   private bindTimer: NodeJS.Timeout | null;
+  private readonly guard: StreamGuard;
 
   constructor(private readonly wire: Wire, private readonly ctx: StreamContext) {
     this.transport = wire.transport;
@@ -48,18 +50,13 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
     ctx.connections.add(this);
     const x = ctx.config.xmpp;
     this.sasl = new SaslNegotiation(ctx.accounts, x.domain, x.allowAnonymous);
-    this.parser = new XmlStreamParser(
-      {
-        streamStart: (root) => this.guarded(() => this.onHeader(root)),
-        element: (el) => this.guarded(() => this.onElement(el)),
-        streamEnd: () => this.guarded(() => this.onClientClose()),
-        error: (cond, reason) => this.onXmlError(cond, reason),
-      },
+    this.guard = new StreamGuard(() => this.id, ctx.log, (condition, text) => this.close(condition, text));
+    this.parser = this.guard.readWire(
+      wire,
+      { streamStart: (root) => this.onHeader(root), element: (el) => this.onElement(el), streamEnd: () => this.onClientClose() },
       { framed: this.framed, maxElementBytes: x.maxStanzaBytes },
     );
-    wire.onData((d) => this.parser.write(d));
     wire.onClose(() => this.onWireClose());
-    wire.onOverflow(() => this.bad('resource-constraint', 'peer is not reading: outbound buffer limit reached'));
     this.bindTimer = setTimeout(() => this.bad('connection-timeout', `not bound after ${BIND_TIMEOUT_MS / 1000} s`), BIND_TIMEOUT_MS);
     this.bindTimer.unref();
     ctx.log.debug(`${this.session.id}: connected from ${wire.remote}`);
@@ -100,22 +97,8 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
 
   // ---- input ------------------------------------------------------------------------
 
-  private guarded(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.ctx.log.error(`${this.id}: internal error`, e);
-      this.close('internal-server-error');
-    }
-  }
-
   private bad(condition: StreamErrorCondition, reason: string): void {
-    this.ctx.log.warn(`${this.id}: ${reason} → <${condition}/>`);
-    this.close(condition, reason);
-  }
-
-  private onXmlError(condition: XmlErrorCondition, reason: string): void {
-    this.bad(condition, reason);
+    this.guard.bad(condition, reason);
   }
 
   private clearBindTimer(): void {
@@ -255,7 +238,7 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
     }
   }
 
-  /** RFC 3921 §3 session establishment: advertised optional, still answered (protocol notes §1.3). */
+  /** RFC 3921 §3 session establishment: advertised optional, still answered (docs/interop.md §1.3). */
   private onSessionIq(iq: Element): void {
     this.wire.write(`<iq type='result' id='${escapeAttr(iq.attrs.id ?? '')}'${this.framed ? ` xmlns='${NS_CLIENT}'` : ''}/>`);
   }

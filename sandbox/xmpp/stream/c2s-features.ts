@@ -1,6 +1,6 @@
 // RFC 6120 §4.3.2 stream features for c2s streams.
-// Before auth: SASL mechanisms only (no STARTTLS: protocol notes §1.5).
-// After auth: bind (RFC 6120 §7), session marked optional (RFC 6121 §... / protocol notes
+// Before auth: SASL mechanisms only (no STARTTLS: docs/interop.md §1.5).
+// After auth: bind (RFC 6120 §7), session marked optional (RFC 3921 §3, docs/interop.md
 // §1.3: 0.13 clients skip it when <optional/>), XEP-0198 sm, plus plugin features.
 
 import type { Element } from '@xmpp/xml';

@@ -1,5 +1,5 @@
 // XEP-0114 component stream (jabber:component:accept), as @xmpp/component 0.13.1 speaks it
-// (protocol notes §2): header `to` = a configured component domain, no stream features,
+// (docs/interop.md §2): header `to` = a configured component domain, no stream features,
 // <handshake>hex(SHA1(streamId + secret))</handshake> → <handshake/>, then stanzas whose
 // `from` must be in the component's domain.
 
@@ -8,10 +8,11 @@ import type { Element } from '@xmpp/xml';
 import { parseJid, tryParseJid, type Jid } from '../jid';
 import type { StreamErrorCondition } from '../session';
 import { escapeAttr, serializeTop } from '../xml/serialize';
-import { XmlStreamParser } from '../xml/parser';
+import type { XmlStreamParser } from '../xml/parser';
 import type { ClosableStream, EndableSession, StreamContext } from './context';
 import { NS_CLIENT, NS_COMPONENT, NS_SERVER, NS_STREAMS, isStanzaName } from '../vocabulary';
 import { streamErrorXml } from './stream-error';
+import { StreamGuard } from './stream-guard';
 import type { Wire } from './wire';
 
 // Stanzas to a component are written in its stream's default namespace (XEP-0114 §3).
@@ -38,23 +39,19 @@ export class ComponentConnection implements EndableSession, ClosableStream {
   private readonly parser: XmlStreamParser;
   /** Stanzas the session manager sends from inside componentUp(), written after <handshake/>. */
   private heldUntilHandshake: string[] | null = null;
+  private readonly guard: StreamGuard;
 
   constructor(private readonly wire: Wire, private readonly ctx: StreamContext) {
     this.id = ctx.nextId('comp');
     ctx.sessions.add(this);
     ctx.connections.add(this);
-    this.parser = new XmlStreamParser(
-      {
-        streamStart: (root) => this.guarded(() => this.onHeader(root)),
-        element: (el) => this.guarded(() => this.onElement(el)),
-        streamEnd: () => this.guarded(() => this.close()),
-        error: (cond, reason) => this.bad(cond, reason),
-      },
+    this.guard = new StreamGuard(() => this.id, ctx.log, (condition, text) => this.close(condition, text));
+    this.parser = this.guard.readWire(
+      wire,
+      { streamStart: (root) => this.onHeader(root), element: (el) => this.onElement(el), streamEnd: () => this.close() },
       { framed: false, maxElementBytes: ctx.config.xmpp.maxStanzaBytes },
     );
-    wire.onData((d) => this.parser.write(d));
     wire.onClose(() => this.onWireClose());
-    wire.onOverflow(() => this.bad('resource-constraint', 'peer is not reading: outbound buffer limit reached'));
     const timer = setTimeout(() => {
       if (this.state === 'header' || this.state === 'handshake') this.bad('connection-timeout', `no handshake after ${HANDSHAKE_TIMEOUT_MS / 1000} s`);
     }, HANDSHAKE_TIMEOUT_MS);
@@ -103,18 +100,8 @@ export class ComponentConnection implements EndableSession, ClosableStream {
     this.end();
   }
 
-  private guarded(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.ctx.log.error(`${this.id}: internal error`, e);
-      this.close('internal-server-error');
-    }
-  }
-
   private bad(condition: StreamErrorCondition, reason: string): void {
-    this.ctx.log.warn(`${this.id}: ${reason} → <${condition}/>`);
-    this.close(condition, reason);
+    this.guard.bad(condition, reason);
   }
 
   private writeHeader(from: string): void {
@@ -161,7 +148,7 @@ export class ComponentConnection implements EndableSession, ClosableStream {
 
   private onHandshake(el: Element): void {
     if (el.name !== 'handshake') return this.bad('not-authorized', `<${el.name}/> before the handshake`);
-    // @xmpp/component hashes id + secret as latin1 (protocol notes §2); secrets are ASCII.
+    // @xmpp/component hashes id + secret as latin1 (docs/interop.md §2); secrets are ASCII.
     const expected = createHash('sha1').update(this.streamId + this.secret, 'latin1').digest('hex');
     const got = el.getText().trim().toLowerCase();
     if (got.length !== expected.length || !timingSafeEqual(Buffer.from(got), Buffer.from(expected))) {

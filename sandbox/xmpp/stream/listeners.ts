@@ -10,7 +10,7 @@ import type { AccountStore, SessionManagerPort, StreamSession } from '../session
 import { C2sConnection } from './c2s-connection';
 import { ComponentConnection } from './component-connection';
 import { StreamContext } from './context';
-import { closeServer, listen } from './listen';
+import { closeServer, listen } from '../../listen';
 import { TcpWire, WsWire } from './wire';
 
 export interface StreamListenersOptions {
@@ -21,6 +21,7 @@ export interface StreamListenersOptions {
 }
 
 export interface StreamListeners {
+  /** c2s, then WebSocket, then components; a port in use rejects with the PortInUseError naming that listener's setting, and closes those already open. */
   start(): Promise<{ c2sPort: number; wsPort: number | null; componentPort: number | null }>;
   stop(): Promise<void>;
   sessions(): StreamSession[];
@@ -66,7 +67,7 @@ export function createStreamListeners(opts: StreamListenersOptions): StreamListe
     wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.xmpp.maxStanzaBytes * 4 + 4096,
-      // RFC 7395 §3.1: the server must echo the 'xmpp' subprotocol (protocol notes §1.1).
+      // RFC 7395 §3.1: the server must echo the 'xmpp' subprotocol (docs/interop.md §1.1).
       handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
     });
     httpServer = http.createServer((req, res) => {

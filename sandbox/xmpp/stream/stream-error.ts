@@ -1,6 +1,6 @@
 // RFC 6120 §4.9: <stream:error><COND xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>
 // [<text/>]</stream:error>. On WebSocket the element must declare the stream prefix itself
-// (RFC 7395 §3.3.3, protocol notes §1.2: the client resolves namespaces per frame).
+// (RFC 7395 §3.3.3, docs/interop.md §1.2: the client resolves namespaces per frame).
 
 import type { StreamErrorCondition } from '../session';
 import { escapeText } from '../xml/serialize';

@@ -24,7 +24,7 @@ export interface HeaderProblem {
   reason: string;
 }
 
-/** Check a client's c2s header; `from` is accepted unchecked (protocol notes §1.2). */
+/** Check a client's c2s header; `from` is accepted unchecked (docs/interop.md §1.2). */
 export function checkC2sHeader(root: Element, framed: boolean, domain: string): HeaderProblem | null {
   if (framed) {
     if (root.attrs.xmlns !== NS_FRAMING) return { condition: 'invalid-namespace', reason: `<open/> namespace '${root.attrs.xmlns ?? ''}'` };

@@ -1,6 +1,6 @@
 // A streaming, restricted XML parser for XMPP streams (RFC 6120 §11). It builds @xmpp/xml
 // Element trees, one per top-level element, and reports what RFC 6120 §11.1 forbids
-// instead of skipping it the way ltx does (protocol notes §7): DTDs, entity declarations,
+// instead of skipping it the way ltx does (docs/interop.md §7): DTDs, entity declarations,
 // comments and processing instructions → restricted-xml; undeclared entities, bad names,
 // mismatched tags, illegal characters → not-well-formed; a top-level element larger than
 // `maxElementBytes` (counted as bytes arrive; the unparsed tail is bounded by the same
@@ -9,8 +9,8 @@
 // Two modes: 'stream' (TCP, XEP-0114: one <stream:stream> root whose children are the
 // elements) and 'framed' (RFC 7395 WebSocket: every top-level element is an element).
 
-import { StringDecoder } from 'node:string_decoder';
 import { Element } from '@xmpp/xml';
+import { utf8ByteLength } from './utf8';
 
 export type XmlErrorCondition = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'bad-format';
 
@@ -21,8 +21,11 @@ export interface XmlStreamHandler {
   element(el: Element): void;
   /** 'stream' mode: the root's end tag. */
   streamEnd(): void;
-  /** Called once; the parser then ignores further input. */
-  error(condition: XmlErrorCondition, reason: string): void;
+  /**
+   * Called once; the parser then ignores further input. `offset`: where the offending text or
+   * markup begins, in UTF-16 code units from the start of all input written.
+   */
+  error(condition: XmlErrorCondition, reason: string, offset: number): void;
 }
 
 export interface XmlStreamParserOptions {
@@ -69,7 +72,9 @@ function isSpace(c: number): boolean {
 }
 
 export class XmlStreamParser {
-  private readonly decoder = new StringDecoder('utf8');
+  // A web API (Node has it too), so the parser also runs in the webview. ignoreBOM keeps a
+  // byte order mark in the text, as Node's StringDecoder did.
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   private buf = '';
   private pos = 0;
   private root: Element | null = null;
@@ -80,6 +85,10 @@ export class XmlStreamParser {
   private elStart = -1;
   /** Bytes of the current top-level element already consumed from earlier chunks. */
   private elCarryBytes = 0;
+  /** UTF-16 code units of input dropped from the front of buf so far. */
+  private consumed = 0;
+  /** Index in buf where the text or markup being parsed begins (the error offset). */
+  private mark = 0;
 
   constructor(private readonly handler: XmlStreamHandler, private readonly opts: XmlStreamParserOptions) {
     this.declAllowed = !opts.framed;
@@ -101,9 +110,14 @@ export class XmlStreamParser {
     this.pos = 0;
   }
 
-  write(chunk: Buffer | string): void {
+  /** True when no element is open and no input waits for more (e.g. a tag cut in half). */
+  get idle(): boolean {
+    return this.stack.length === 0 && this.pos >= this.buf.length;
+  }
+
+  write(chunk: Uint8Array | string): void {
     if (this.stopped) return;
-    const s = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    const s = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
     this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + s : s;
     this.pos = 0;
     if (this.elStart > 0) this.elStart = 0;
@@ -119,8 +133,9 @@ export class XmlStreamParser {
 
   private fail(condition: XmlErrorCondition, reason: string): void {
     if (this.stopped) return;
+    const offset = this.consumed + this.mark;
     this.stop();
-    this.handler.error(condition, reason);
+    this.handler.error(condition, reason, offset);
   }
 
   private get depth(): number {
@@ -131,14 +146,16 @@ export class XmlStreamParser {
   private compact(): void {
     const max = this.opts.maxElementBytes;
     if (this.elStart >= 0) {
-      this.elCarryBytes += Buffer.byteLength(this.buf.slice(this.elStart, this.pos));
+      this.elCarryBytes += utf8ByteLength(this.buf.slice(this.elStart, this.pos));
       this.elStart = 0;
     }
     const rest = this.pos < this.buf.length ? this.buf.slice(this.pos) : '';
+    this.consumed += this.buf.length - rest.length;
     this.buf = rest;
     this.pos = 0;
+    this.mark = 0;
     const carry = this.elStart >= 0 ? this.elCarryBytes : 0;
-    if (carry + rest.length * 3 > max && carry + Buffer.byteLength(rest) > max) {
+    if (carry + rest.length * 3 > max && carry + utf8ByteLength(rest) > max) {
       throw new ParseError('policy-violation', `element larger than ${max} bytes`);
     }
   }
@@ -149,6 +166,7 @@ export class XmlStreamParser {
     while (!this.stopped) {
       const pos = this.pos;
       if (pos >= len) return;
+      this.mark = pos;
       const lt = buf.indexOf('<', pos);
       if (lt === -1) {
         // Text without its end yet: inside an element it waits for the next '<' (bounded by
@@ -165,6 +183,7 @@ export class XmlStreamParser {
         else this.appendText(decodeEntities(text), text);
         this.pos = lt;
       }
+      this.mark = lt;
       if (lt + 1 >= len) return;
       const c = buf.charCodeAt(lt + 1);
       if (c === 47 /* / */) {
@@ -328,7 +347,7 @@ export class XmlStreamParser {
     const max = this.opts.maxElementBytes;
     const chars = after - this.elStart;
     let bytes = this.elCarryBytes + chars;
-    if (this.elCarryBytes + chars * 3 > max) bytes = this.elCarryBytes + Buffer.byteLength(this.buf.slice(this.elStart, after));
+    if (this.elCarryBytes + chars * 3 > max) bytes = this.elCarryBytes + utf8ByteLength(this.buf.slice(this.elStart, after));
     this.elStart = -1;
     this.elCarryBytes = 0;
     if (bytes > max) throw new ParseError('policy-violation', `element <${el.name}> is ${bytes} bytes, limit ${max}`);

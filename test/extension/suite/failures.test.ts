@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SandboxStatus } from '../../../sandbox/control/api';
 import type { Report } from '../../../src/sandbox/controller';
-import { api, freePort, pidAlive, setSettings, waitFor } from './util';
+import { freePort } from '../../helpers/net';
+import { api, pidAlive, setSettings, waitFor } from './util';
 
 export function failureTests(): void {
   describe('failures a person can run into', () => {
@@ -50,6 +51,24 @@ export function failureTests(): void {
       } finally {
         blocker.close();
         await setSettings({ 'ports.c2s': 0 });
+      }
+    });
+
+    it('two port settings with the same taken number: the message names the one whose listener failed', async () => {
+      const a = await api();
+      const port = await freePort();
+      const blocker: Server = createServer();
+      await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', () => r()));
+      try {
+        // c2s listens first, so it is the one that fails, whatever the WebSocket setting holds.
+        await setSettings({ 'ports.c2s': port, 'ports.websocket': port });
+        const status = await vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.start', { notify: false });
+        assert.equal(status, undefined);
+        assert.match(a.controller.lastReport?.message ?? '', new RegExp(`^Port ${port} is already in use .* set xmppSandbox\\.ports\\.c2s to another port`));
+        assert.equal(a.sandbox.state, 'stopped');
+      } finally {
+        blocker.close();
+        await setSettings({ 'ports.c2s': 0, 'ports.websocket': 0 });
       }
     });
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { client, xml, type Client } from '@xmpp/client';
 import * as vscode from 'vscode';
 import type { SandboxStatus } from '../../../sandbox/control/api';
-import { api, findNode, freePort, pidAlive, setSettings, waitFor } from './util';
+import { freePort } from '../../helpers/net';
+import { api, findNode, pidAlive, setSettings, waitFor } from './util';
 
 const DOMAIN = 'suite.test';
 

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import * as vscode from 'vscode';
 import type { XmppSandboxApi } from '../../../src/extension';
 import type { TreeNode } from '../../../src/views/sandboxTree';
@@ -9,17 +8,6 @@ export async function api(): Promise<XmppSandboxApi> {
   const ext = vscode.extensions.getExtension<XmppSandboxApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not installed`);
   return ext.activate();
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -12,6 +12,7 @@ import { defaultConfig, resolveConfig, type BridgeConfig } from '../../../sandbo
 import { LogHub } from '../../../sandbox/log';
 import { TraceBus } from '../../../sandbox/trace/bus';
 import { createXmppServer } from '../../../sandbox/xmpp/server';
+import { validateStanza } from '../../../sandbox/xmpp/stanza-validator';
 import { createBridge, type Bridge } from '../../../sandbox/bridge/bridge';
 import { startEmbedded, startRedis, tmpDir, until } from '../queue/helpers';
 import { prosodyAvailable, startProsody } from './prosody';
@@ -155,6 +156,8 @@ for (const v of VARIANTS) {
       for (const d of dead) assert.ok(d.reason.length > 0 && !Number.isNaN(Date.parse(d.at)));
       assert.match(dead[1]!.reason, /not a stanza/);
       assert.match(dead[2]!.reason, /one root/);
+      // The reason is the stanza validator's message, the one stanza.inject gives for the same text.
+      for (const d of dead.slice(0, 4)) assert.equal(d.reason, (validateStanza(d.item) as { message?: string }).message, d.item);
       assert.equal(await app.llen(`${cfg.inList}:processing`), 0);
     });
 

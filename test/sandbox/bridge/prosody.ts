@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../queue/helpers';
+import { freePort } from '../../helpers/net';
 
 export interface Prosody {
   c2sPort: number;

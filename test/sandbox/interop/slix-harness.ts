@@ -7,9 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { client, xml, type Client } from '@xmpp/client';
+import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { createSandbox, type Endpoints, type Sandbox } from '../../../sandbox/index';
+import { Inbox } from '../../helpers/inbox';
+import { startXmppClient, type XmppTestClient } from '../../helpers/xmpp-client';
 
 export { xml };
 
@@ -76,9 +78,8 @@ let seqCounter = 0;
 
 export function spawnSlix(script: 'slix_client.py' | 'slix_component.py', args: string[], timeoutSec = 30): SlixProcess {
   const proc = spawn(PYTHON, [path.join(FIXTURES, script), ...args, '--timeout', String(timeoutSec)], { stdio: 'pipe' });
-  const events: SlixEvent[] = [];
   const stderr: string[] = [];
-  const waiters: { pred: (e: SlixEvent) => boolean; resolve: (e: SlixEvent) => void }[] = [];
+  const inbox: Inbox<SlixEvent> = new Inbox(8000, (timeoutMs) => `${script} ${args.join(' ')}: no matching event within ${timeoutMs} ms; events ${JSON.stringify(inbox.items)}; stderr ${stderr.slice(-20).join('\n')}`);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   createInterface({ input: proc.stdout }).on('line', (line) => {
     let e: SlixEvent;
@@ -88,26 +89,13 @@ export function spawnSlix(script: 'slix_client.py' | 'slix_component.py', args: 
       stderr.push(`(stdout) ${line}`);
       return;
     }
-    const i = waiters.findIndex((w) => w.pred(e));
-    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(e);
-    else events.push(e);
+    inbox.push(e);
   });
   createInterface({ input: proc.stderr }).on('line', (line) => stderr.push(line));
-  const next = (pred: (e: SlixEvent) => boolean, timeoutMs = 8000): Promise<SlixEvent> => {
-    const i = events.findIndex(pred);
-    if (i >= 0) return Promise.resolve(events.splice(i, 1)[0]!);
-    return new Promise((resolve, reject) => {
-      const w = { pred, resolve: (e: SlixEvent) => (clearTimeout(timer), resolve(e)) };
-      const timer = setTimeout(() => {
-        waiters.splice(waiters.indexOf(w), 1);
-        reject(new Error(`${script} ${args.join(' ')}: no matching event within ${timeoutMs} ms; events ${JSON.stringify(events)}; stderr ${stderr.slice(-20).join('\n')}`));
-      }, timeoutMs);
-      waiters.push(w);
-    });
-  };
+  const next = (pred: (e: SlixEvent) => boolean, timeoutMs?: number): Promise<SlixEvent> => inbox.next(pred, timeoutMs);
   return {
     proc,
-    events,
+    events: inbox.items,
     stderr,
     next,
     async cmd(c, timeoutMs) {
@@ -144,43 +132,11 @@ export async function slixClient(s: InteropSandbox, jid: string, opts: SlixClien
   return { p, online };
 }
 
-/** A started @xmpp/client with an inbox. */
-export interface JsClient {
-  c: Client;
-  next(pred: (s: Element) => boolean, timeoutMs?: number): Promise<Element>;
-  stop(): Promise<void>;
-}
+/** A started @xmpp/client with an inbox (test/helpers/xmpp-client.ts). */
+export type JsClient = XmppTestClient;
 
 export async function jsClient(s: InteropSandbox, username: string, resource: string): Promise<JsClient> {
-  const c = client({ service: `xmpp://127.0.0.1:${s.c2sPort}`, domain: s.endpoints.domain, username, password: s.password, resource });
-  c.on('error', () => {});
-  const inbox: Element[] = [];
-  const waiters: { pred: (s: Element) => boolean; resolve: (s: Element) => void }[] = [];
-  c.on('stanza', (st: Element) => {
-    const i = waiters.findIndex((w) => w.pred(st));
-    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(st);
-    else inbox.push(st);
-  });
-  await c.start();
-  await c.send(xml('presence', {}));
-  return {
-    c,
-    next(pred, timeoutMs = 8000) {
-      const i = inbox.findIndex(pred);
-      if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]!);
-      return new Promise((resolve, reject) => {
-        const w = { pred, resolve: (st: Element) => (clearTimeout(timer), resolve(st)) };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(w), 1);
-          reject(new Error(`no matching stanza within ${timeoutMs} ms for ${username}/${resource}`));
-        }, timeoutMs);
-        waiters.push(w);
-      });
-    },
-    async stop() {
-      await Promise.race([c.stop().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
-    },
-  };
+  return startXmppClient({ service: `xmpp://127.0.0.1:${s.c2sPort}`, domain: s.endpoints.domain, username, password: s.password, resource, timeoutMs: 8000, presence: xml('presence', {}) });
 }
 
 export const isBody = (body: string) => (s: Element) => s.is('message') && s.getChildText('body') === body;

@@ -173,7 +173,7 @@ describe('IQs between the two stacks (RFC 6120 §8.2.3, §10.5.3)', () => {
     assert.equal(ver.getChildText('name'), 'Slixmpp');
     const pong = await c.c.iqCaller.request(xml('iq', { type: 'get', to: 'iqslix@localhost/slix' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
     assert.equal(pong.attrs.from, 'iqslix@localhost/slix');
-    // The other way: xmpp.js answers ping itself and version with service-unavailable (protocol notes §1.8).
+    // The other way: xmpp.js answers ping itself and version with service-unavailable (docs/interop.md §1.8).
     assert.equal((await p.cmd({ cmd: 'ping', to: 'iqjs@localhost/js' })).ok, true);
     const v = await p.cmd({ cmd: 'version', to: 'iqjs@localhost/js' });
     assert.deepEqual([v.ok, v.error], [false, 'service-unavailable']);

@@ -9,6 +9,7 @@ import { resolveConfig, type AppendFsync } from '../../../sandbox/config';
 import { LogHub } from '../../../sandbox/log';
 import { createQueueServer, type QueueServer, type QueueServerOptions } from '../../../sandbox/queue/server';
 import { TraceBus } from '../../../sandbox/trace/bus';
+import { freePort } from '../../helpers/net';
 
 export interface Target {
   name: 'embedded' | 'redis';
@@ -20,14 +21,6 @@ export interface Target {
 
 export interface TargetOptions {
   requirepass?: string;
-}
-
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 const tmpDirs: string[] = [];

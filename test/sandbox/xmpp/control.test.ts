@@ -32,6 +32,14 @@ test('inject rejects bad input with ControlError codes', () => {
   assert.throws(() => t.server.inject('a@localhost', '<message><body>'), code('xml-invalid'));
   assert.throws(() => t.server.inject('a@localhost', '<foo/>'), code('bad-params'));
   assert.throws(() => t.server.inject('a@localhost', `<message to='x@@y'/>`), code('jid-malformed'));
+  // The stanza validator's rules (sandbox/xmpp/stanza-validator.ts), with its messages.
+  const refused = (c: string, message: RegExp) => (e: unknown) => code(c)(e) && message.test((e as Error).message);
+  assert.throws(() => t.server.inject('a@localhost', `<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`), refused('bad-params', /^an iq needs an id \(RFC 6120 §8\.1\.3\)$/));
+  assert.throws(() => t.server.inject('a@localhost', `<iq type='get' id='1' to='localhost'/>`), refused('bad-params', /exactly one payload element/));
+  assert.throws(() => t.server.inject('a@localhost', `<message type='shout'/>`), refused('bad-params', /a message's type must be/));
+  assert.throws(() => t.server.inject('a@localhost', `<message><!-- c --></message>`), refused('xml-invalid', /^restricted XML: comment /));
+  assert.throws(() => t.server.inject('a@localhost', `<message xmlns='urn:x'/>`), refused('bad-params', /namespace must be/));
+  assert.throws(() => t.server.inject('a@localhost', `<message><body>${'x'.repeat(300 * 1024)}</body></message>`), refused('xml-invalid', /larger than/));
 });
 
 test('kick closes a session; stats count stanzas; change events fire', async () => {

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { IpcControlClient } from '../../../sandbox/control/ipc';
+import { IpcControlClient } from '../../../sandbox/control/ipc-client';
 
 const ROOT = join(__dirname, '../../..');
 

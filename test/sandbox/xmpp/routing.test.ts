@@ -1,4 +1,4 @@
-// Message routing between real @xmpp/client apps (RFC 6121 §8.5, protocol notes §3.2) and
+// Message routing between real @xmpp/client apps (RFC 6121 §8.5, docs/interop.md §3.2) and
 // the seed-000 load-balancing flow: bare-JID messages follow presence priority.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,7 +53,7 @@ describe('two apps', () => {
   });
 });
 
-describe('bare-JID delivery by priority (seed 000 flow)', () => {
+describe('bare-JID delivery by priority (workers sharing one bare JID)', () => {
   let t: TestServer;
   before(async () => {
     t = await startServer();
@@ -67,7 +67,7 @@ describe('bare-JID delivery by priority (seed 000 flow)', () => {
     const producer = await connect(t, 'producer', 'p');
     await producer.c.send(xml('message', { to: 'worker@localhost' }, xml('body', {}, 'job-1')));
     await w10.next(isMessage('job-1'));
-    // The worker takes the job and lowers its priority (seed 000 steps 1-3).
+    // The worker takes the job and lowers its priority (busy workers step aside).
     await w10.c.send(xml('presence', {}, xml('priority', {}, '0')));
     await sync(w10);
     await producer.c.send(xml('message', { to: 'worker@localhost' }, xml('body', {}, 'job-2')));

@@ -1,4 +1,4 @@
-// Server IQs (protocol notes §3.4, §3.5): XEP-0199 ping, XEP-0030 disco, XEP-0092 version,
+// Server IQs (docs/interop.md §3.4, §3.5): XEP-0199 ping, XEP-0030 disco, XEP-0092 version,
 // IQs to bare and full JIDs.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// XEP-0198 fallback through the session manager (protocol notes §3.7): a worker whose
+// XEP-0198 fallback through the session manager (docs/interop.md §3.7): a worker whose
 // connection dies with unacknowledged messages does not lose them.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

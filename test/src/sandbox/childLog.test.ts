@@ -1,26 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as vscode from 'vscode';
-import { lastProblemLine, LineSplitter, LogTail, writeChildLine } from '../../../src/sandbox/childLog';
-
-test('lines split across chunks come out whole', () => {
-  const lines: string[] = [];
-  const s = new LineSplitter((l) => lines.push(l));
-  s.push('first li');
-  s.push('ne\r\nsecond\n\nthi');
-  assert.deepEqual(lines, ['first line', 'second']);
-  s.flush();
-  assert.deepEqual(lines, ['first line', 'second', 'thi']);
-});
-
-test('the tail keeps the last N lines', () => {
-  const t = new LogTail(3);
-  for (let i = 1; i <= 5; i++) t.push(`l${i}`);
-  assert.deepEqual(t.last(50), ['l3', 'l4', 'l5']);
-  assert.deepEqual(t.last(1), ['l5']);
-  t.clear();
-  assert.deepEqual(t.last(5), []);
-});
+import { lastProblemLine, writeChildLine } from '../../../src/sandbox/childLog';
 
 test("the child's level is kept and its timestamp dropped", () => {
   const got: string[] = [];

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as vscode from 'vscode';
 import { resolveConfig } from '../../../sandbox/config';
-import { buildOverrides, SETTING_FOR_CONFIG_PATH, withPassword } from '../../../src/sandbox/settings';
+import { PORT_SETTINGS } from '../../../sandbox/control/api';
+import { buildOverrides, SETTING_FOR_PORT, withPassword } from '../../../src/sandbox/settings';
 
 /** A WorkspaceConfiguration over plain values: what VS Code hands the extension. */
 function config(values: Record<string, unknown>): vscode.WorkspaceConfiguration {
@@ -77,12 +78,13 @@ test("the external queue's password (from the secret store) goes into its URL, n
   assert.equal(withPassword('', 'x'), '');
 });
 
-test('every port config path the child can name maps to a contributed setting', async () => {
+test('every port a PortInUseError can name maps to its own contributed setting', async () => {
   const pkg = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync('package.json', 'utf8')));
   const props = Object.keys(pkg.contributes.configuration.properties);
-  for (const path of ['xmpp.c2sPort', 'xmpp.wsPort', 'xmpp.componentPort', 'queue.port']) {
-    const setting = SETTING_FOR_CONFIG_PATH[path];
+  for (const path of PORT_SETTINGS) {
+    const setting = SETTING_FOR_PORT[path];
     assert.ok(setting && props.includes(setting), `${path} → ${setting}`);
   }
-  for (const s of Object.values(SETTING_FOR_CONFIG_PATH)) assert.ok(props.includes(s), `${s} is contributed`);
+  assert.deepEqual(Object.keys(SETTING_FOR_PORT).sort(), [...PORT_SETTINGS].sort());
+  assert.equal(new Set(Object.values(SETTING_FOR_PORT)).size, PORT_SETTINGS.length, 'no two ports share a setting');
 });

@@ -33,6 +33,24 @@ test('priority is clamped to −128..127, defaults to 0, and becomes unavailable
   const st = core.router.resource('a@localhost/1')!;
   assert.equal(st.priority, 0);
   assert.equal(st.presence!.getChildText('status'), 'lunch');
+  assert.deepEqual([st.show, st.status], ['away', 'lunch']);
   core.sm.receive(a, stanza(`<presence type='unavailable'/>`));
   assert.equal(st.available, false);
+  assert.deepEqual([st.presence, st.show, st.status], [null, null, null]);
+});
+
+test('plugins get frozen views that follow the router: a write throws in strict code and is ignored in sloppy code', () => {
+  const core = makeCore();
+  const a = core.login('a@localhost/1', 3);
+  const view = core.router.view.resource('a@localhost/1')!;
+  assert.equal(core.router.view.resources('a@localhost')[0], view, 'one view per resource');
+  assert.equal(view.session, core.router.view.stateOf(view.session)!.session, 'one view per session');
+  assert.throws(() => ((view as { priority: number }).priority = -1), TypeError);
+  assert.throws(() => (core.router.view.resources('a@localhost') as unknown[]).push(view), TypeError);
+  // Code outside strict mode (a CommonJS plugin without 'use strict') writes without an error, and without an effect.
+  const sloppy = new Function('v', 'v.available = false; v.priority = -1; v.session.sm = "detached"; return [v.available, v.priority, v.session.sm];');
+  assert.deepEqual(sloppy(view), [true, 3, 'off']);
+  // The router's named methods (here through the presence plugin) change what the view shows.
+  core.sm.receive(a, stanza(`<presence><priority>7</priority><show>dnd</show></presence>`));
+  assert.deepEqual([view.available, view.priority, view.show], [true, 7, 'dnd']);
 });

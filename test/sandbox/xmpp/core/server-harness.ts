@@ -4,12 +4,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { client, xml, type Client } from '@xmpp/client';
+import { xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { resolveConfig, type DeepPartial, type SandboxConfig } from '../../../../sandbox/config';
 import { LogHub } from '../../../../sandbox/log';
 import { TraceBus } from '../../../../sandbox/trace/bus';
 import { createXmppServer, type XmppServer } from '../../../../sandbox/xmpp/server';
+import { startXmppClient, stopClient, type XmppTestClient } from '../../../helpers/xmpp-client';
 
 export { xml };
 
@@ -55,21 +56,8 @@ export async function startServer(overrides: DeepPartial<SandboxConfig> = {}, da
   };
 }
 
-export async function stopClient(c: Client): Promise<void> {
-  try {
-    c.reconnect?.stop();
-  } catch {
-    // already stopped
-  }
-  await Promise.race([c.stop().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
-}
-
-/** A started @xmpp/client with a stanza inbox. */
-export interface TestClient {
-  c: Client;
-  inbox: Element[];
-  /** Resolve with the first stanza (already received or future) matching `pred`, removing it from the inbox. */
-  next(pred: (s: Element) => boolean, timeoutMs?: number): Promise<Element>;
+/** A started @xmpp/client with a stanza inbox (test/helpers/xmpp-client.ts). */
+export interface TestClient extends XmppTestClient {
   /** Messages with a body, in arrival order. */
   bodies(): string[];
 }
@@ -81,38 +69,12 @@ export async function connect(
   opts: { ws?: boolean; presence?: number | null } = {},
 ): Promise<TestClient> {
   const service = opts.ws ? `ws://127.0.0.1:${t.ports.wsPort}${t.config.xmpp.wsPath}` : `xmpp://127.0.0.1:${t.ports.c2sPort}`;
-  const c = client({ service, domain: t.config.xmpp.domain, username, password: t.config.xmpp.password, resource });
-  c.on('error', () => {});
-  t.clients.push(c);
-  const inbox: Element[] = [];
-  const waiters: { pred: (s: Element) => boolean; resolve: (s: Element) => void }[] = [];
-  c.on('stanza', (s: Element) => {
-    const i = waiters.findIndex((w) => w.pred(s));
-    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(s);
-    else inbox.push(s);
-  });
-  await c.start();
-  if (opts.presence !== null) {
-    const p = opts.presence ?? 0;
-    await c.send(xml('presence', {}, xml('priority', {}, String(p))));
-  }
+  const presence = opts.presence === null ? undefined : xml('presence', {}, xml('priority', {}, String(opts.presence ?? 0)));
+  const tc = await startXmppClient({ service, domain: t.config.xmpp.domain, username, password: t.config.xmpp.password, resource, timeoutMs: 3000, clients: t.clients, presence });
   return {
-    c,
-    inbox,
-    next(pred, timeoutMs = 3000) {
-      const i = inbox.findIndex(pred);
-      if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]!);
-      return new Promise((resolve, reject) => {
-        const w = { pred, resolve: (s: Element) => (clearTimeout(timer), resolve(s)) };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(w), 1);
-          reject(new Error(`no matching stanza within ${timeoutMs} ms for ${username}/${resource}`));
-        }, timeoutMs);
-        waiters.push(w);
-      });
-    },
+    ...tc,
     bodies() {
-      return inbox.filter((s) => s.is('message') && s.getChildText('body') !== null).map((s) => s.getChildText('body')!);
+      return tc.inbox.filter((s) => s.is('message') && s.getChildText('body') !== null).map((s) => s.getChildText('body')!);
     },
   };
 }

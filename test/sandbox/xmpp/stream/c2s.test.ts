@@ -1,5 +1,5 @@
 // c2s over TCP with the real @xmpp/client 0.14: SCRAM-SHA-1 logins, accounts, wrong
-// passwords, resource binding, conflicts (protocol notes §1).
+// passwords, resource binding, conflicts (docs/interop.md §1).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { client, xml, type Client } from '@xmpp/client';

@@ -1,4 +1,4 @@
-// XEP-0114 component streams with the real @xmpp/component 0.13.1 (protocol notes §2).
+// XEP-0114 component streams with the real @xmpp/component 0.13.1 (docs/interop.md §2).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// XEP-0198 on c2s streams (protocol notes §3.7): enable, acks, resumption with the real
+// XEP-0198 on c2s streams (docs/interop.md §3.7): enable, acks, resumption with the real
 // @xmpp/client and with a raw socket, window expiry handing unacked stanzas back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,25 +1,16 @@
-// Bind a server to host:port; a port in use becomes an Error naming the port and the
-// setting to change (the extension shows it), with code 'EADDRINUSE' and `port`.
+// Binding a listener, for every server in the sandbox (c2s, WebSocket, components, queue): a
+// port in use becomes a PortInUseError naming the port and the config path of the listener
+// that failed, so nothing downstream has to guess it from the port number.
 
 import type { Server } from 'node:net';
+import { PortInUseError, type PortSetting } from './control/api';
 
-export interface PortInUseError extends Error {
-  code: 'EADDRINUSE';
-  port: number;
-  setting: string;
-}
-
-export function listen(server: Server, host: string, port: number, setting: string): Promise<number> {
+/** Listens on host:port (0: any free port) and resolves with the port bound. */
+export function listen(server: Server, host: string, port: number, setting: PortSetting): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
-      if (err.code === 'EADDRINUSE') {
-        const e = new Error(`port ${port} in use on ${host}, change setting ${setting}`) as PortInUseError;
-        e.code = 'EADDRINUSE';
-        e.port = port;
-        e.setting = setting;
-        reject(e);
-      } else reject(err);
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, setting, { host }) : err);
     };
     const onListening = (): void => {
       server.off('error', onError);

@@ -1,4 +1,20 @@
-import { STAGES, TRACE_SCHEMA_VERSION, type ArrivalEvent, type Outcome, type OutcomeEvent, type PacketSource, type PluginEvent, type Stage, type StanzaKind, type TraceEvent, type TraceEventInput, type Verdict, toJsonLine } from './events';
+import {
+  DIRECTIONS,
+  OUTCOMES,
+  PHASES,
+  QUEUE_OPS,
+  STAGES,
+  STANZA_KINDS,
+  TRACE_SCHEMA_VERSION,
+  VERDICTS,
+  type Phase,
+  type PluginEvent,
+  type Stage,
+  type TraceEvent,
+  type TraceEventInput,
+  type Verdict,
+  toJsonLine,
+} from './events';
 
 export type TraceListener = (events: readonly TraceEvent[]) => void;
 
@@ -14,63 +30,349 @@ export interface TraceBusOptions {
   flushIntervalMs: number;
 }
 
-// How a ring slot holds its event. Packet events (arrival, stage, plugin, outcome) are kept
-// as columns, not objects: a full ring of 50,000 objects that all outlive a scavenge is
-// what made the garbage collector the biggest cost of tracing (every event copied,
-// promoted to old space, then mark-swept). The object is built only when someone reads
-// the ring (snapshot, export); subscribers get objects as before. Queue events (and any
-// event emitted while someone is subscribed) stay objects.
-const SLOT_OBJECT = 0;
-const SLOT_STAGE = 1;
-const SLOT_PLUGIN = 2;
-const SLOT_ARRIVAL = 3;
-const SLOT_OUTCOME = 4;
+// ---------------------------------------------------------------- the column table
+//
+// The ring keeps events as columns, not objects: a full ring of 50,000 objects that all
+// outlive a scavenge is what made the garbage collector the biggest cost of tracing (every
+// event copied, promoted to old space, then mark-swept). An object is built only when someone
+// reads the ring (snapshot, export); subscribers get the emitted objects.
+//
+// TRACE_COLUMNS below is the one place that says how each field of each event type is kept.
+// Its entries are in the order the keys read back (the order the pipeline builds them, the
+// bus's v, seq and ts last), so exports are the same bytes whether or not anyone subscribed.
+// A field added to an event type in events.ts is a type error here until it has a codec;
+// a member added to one of the const arrays there is recorded as itself, and a value that
+// is not a member throws instead of being stored.
 
-const KINDS: readonly StanzaKind[] = ['message', 'presence', 'iq'];
-const OUTCOMES: readonly Outcome[] = ['delivered', 'forwarded', 'stored-offline', 'bounced', 'blocked', 'dropped', 'handled', 'ignored'];
-/** String columns per slot: arrival uses all, outcome the first three. */
-const STR_COLUMNS = 9;
-type ArrivalInput = Omit<ArrivalEvent, 'v' | 'seq' | 'ts'>;
-type OutcomeInput = Omit<OutcomeEvent, 'v' | 'seq' | 'ts'>;
+/** `type`: kept as the slot's kind. */
+interface TagCodec {
+  readonly enc: 'tag';
+}
+/** `v`: TRACE_SCHEMA_VERSION, not stored. */
+interface VersionCodec {
+  readonly enc: 'version';
+}
+/** `seq`: not stored; it follows from the slot's distance to the ring's head. */
+interface SeqCodec {
+  readonly enc: 'seq';
+}
+/** `ts`: stamped by the bus (number column 0). */
+interface TsCodec {
+  readonly enc: 'ts';
+}
+/** A member of one of events.ts's const arrays: its index + 1 in a byte column, 0 when absent. */
+interface EnumCodec<T extends string, O extends boolean> {
+  readonly enc: 'enum';
+  readonly optional: O;
+  readonly values: readonly T[];
+  /** Type only: makes the codec invariant in T, so a subset of a union does not fit its field. */
+  readonly _member?: (v: T) => T;
+}
+/** A number in a Float64 column; NaN when absent. */
+interface NumberCodec<O extends boolean> {
+  readonly enc: 'number';
+  readonly optional: O;
+}
+/** A string, kept by reference; undefined when absent. */
+interface StringCodec<O extends boolean> {
+  readonly enc: 'string';
+  readonly optional: O;
+}
+/** An array or object (plain data the emitter no longer changes), kept by reference. */
+interface RefCodec<O extends boolean> {
+  readonly enc: 'ref';
+  readonly optional: O;
+}
+type Codec = TagCodec | VersionCodec | SeqCodec | TsCodec | Omit<EnumCodec<string, boolean>, '_member'> | NumberCodec<boolean> | StringCodec<boolean> | RefCodec<boolean>;
 
-const VERDICTS: readonly Verdict[] = ['passed', 'blocked', 'handled', 'produced', 'dropped', 'error', 'queue-full'];
-const stageCode = (s: Stage): number => (s === 'preprocess' ? 0 : s === 'process' ? 1 : s === 'postprocess' ? 2 : 3);
-const verdictCode = (v: Verdict): number => {
-  const i = VERDICTS.indexOf(v);
-  return i < 0 ? 0 : i;
-};
+type IsOptional<E, K extends keyof E> = {} extends Pick<E, K> ? true : false;
+/** The codec a field of type T must have (a field that is only ever undefined: an optional string). */
+type ValueCodec<T, O extends boolean> = [T] extends [never]
+  ? StringCodec<true>
+  : [T] extends [number]
+    ? NumberCodec<O>
+    : [T] extends [string]
+      ? string extends T
+        ? StringCodec<O>
+        : EnumCodec<T, O>
+      : RefCodec<O>;
+type FieldCodec<E, K extends keyof E> = K extends 'type'
+  ? TagCodec
+  : K extends 'v'
+    ? VersionCodec
+    : K extends 'seq'
+      ? SeqCodec
+      : K extends 'ts'
+        ? TsCodec
+        : ValueCodec<Exclude<E[K], undefined>, IsOptional<E, K>>;
+/** One codec for every field of E, optional ones included. */
+type Columns<E> = { readonly [K in keyof E]-?: FieldCodec<E, K> };
+
+export type TraceEventType = TraceEvent['type'];
+type EventOf<T extends TraceEventType> = Extract<TraceEvent, { type: T }>;
+
+const tag: TagCodec = { enc: 'tag' };
+const v: VersionCodec = { enc: 'version' };
+const seq: SeqCodec = { enc: 'seq' };
+const ts: TsCodec = { enc: 'ts' };
+const str: StringCodec<false> = { enc: 'string', optional: false };
+const optStr: StringCodec<true> = { enc: 'string', optional: true };
+const num: NumberCodec<false> = { enc: 'number', optional: false };
+const optNum: NumberCodec<true> = { enc: 'number', optional: true };
+const ref: RefCodec<false> = { enc: 'ref', optional: false };
+const optRef: RefCodec<true> = { enc: 'ref', optional: true };
+const oneOf = <T extends string>(values: readonly T[]): EnumCodec<T, false> => ({ enc: 'enum', optional: false, values });
+
+/** How the ring keeps each field of each event type, in read-back key order. */
+export const TRACE_COLUMNS = {
+  arrival: {
+    type: tag,
+    packetId: str,
+    source: ref,
+    direction: oneOf(DIRECTIONS),
+    kind: oneOf(STANZA_KINDS),
+    stanzaType: str,
+    xml: str,
+    bytes: num,
+    from: optStr,
+    to: optStr,
+    id: optStr,
+    child: optStr,
+    xmlns: optStr,
+    parentId: optStr,
+    producedBy: optStr,
+    v,
+    seq,
+    ts,
+  },
+  stage: { type: tag, packetId: str, stage: oneOf(STAGES), phase: oneOf(PHASES), durationUs: optNum, v, seq, ts },
+  plugin: { type: tag, packetId: str, stage: oneOf(STAGES), plugin: str, verdict: oneOf(VERDICTS), durationUs: num, produced: optRef, reason: optStr, error: optStr, v, seq, ts },
+  outcome: { type: tag, packetId: str, outcome: oneOf(OUTCOMES), totalUs: num, to: optRef, produced: optRef, error: optStr, plugin: optStr, reason: optStr, v, seq, ts },
+  queue: { type: tag, packetId: optStr, op: oneOf(QUEUE_OPS), key: str, dest: optStr, length: optNum, count: optNum, client: optStr, v, seq, ts },
+} satisfies { readonly [T in TraceEventType]: Columns<EventOf<T>> };
+
+// ---- the layout derived from the table: which column each field lives in ----
+
+// Where a field lives: byte, number and value columns hold data; the rest are not stored.
+const U8 = 0;
+const F64 = 1;
+const VAL = 2;
+const TAG = 3;
+const VERSION = 4;
+const SEQ = 5;
+
+/** One field of one event type, placed in a column. */
+interface Field {
+  readonly key: string;
+  readonly where: number;
+  readonly col: number;
+  readonly optional: boolean;
+  /** Enum fields: the const array the byte indexes (code - 1). */
+  readonly values: readonly string[];
+}
+
+interface Layout {
+  readonly type: TraceEventType;
+  /** Every field, in read-back key order. */
+  readonly fields: readonly Field[];
+  /** The fields an emitter supplies (all but type, v, seq and ts). */
+  readonly stored: readonly Field[];
+}
+
+function layoutOf(type: TraceEventType, columns: Readonly<Record<string, Codec>>): Layout {
+  // packetId is value column 0 and ts number column 0 in every layout: forPacket scans the one,
+  // every event has the other.
+  const next = [0, 1, 1];
+  const fields: Field[] = [];
+  for (const [key, codec] of Object.entries(columns)) {
+    let where: number;
+    let col = 0;
+    let optional = false;
+    let values: readonly string[] = [];
+    switch (codec.enc) {
+      case 'tag':
+        where = TAG;
+        break;
+      case 'version':
+        where = VERSION;
+        break;
+      case 'seq':
+        where = SEQ;
+        break;
+      case 'ts':
+        where = F64;
+        break;
+      case 'enum':
+        where = U8;
+        col = next[U8]!++;
+        optional = codec.optional;
+        values = codec.values;
+        if (values.length > 255) throw new Error(`trace ${type}.${key}: more than 255 values do not fit a byte column`);
+        break;
+      case 'number':
+        where = F64;
+        col = next[F64]!++;
+        optional = codec.optional;
+        break;
+      case 'string':
+      case 'ref':
+        where = VAL;
+        col = key === 'packetId' ? 0 : next[VAL]!++;
+        optional = codec.optional;
+        break;
+    }
+    fields.push({ key, where, col, optional, values });
+  }
+  if (!fields.some((f) => f.key === 'packetId')) throw new Error(`trace ${type}: every event type declares packetId (forPacket reads its column)`);
+  return { type, fields, stored: fields.filter((f) => f.where <= VAL && f.key !== 'ts') };
+}
+
+// ---- the layout compiled: one writer and one reader per event type ----
+//
+// The writers and readers are generated from the layout (new Function) rather than looping
+// over it: a loop reads `e[key]` with a different key each turn, a megamorphic load that made
+// recording an arrival almost three times slower; generated code reads `e["from"]` at a site of its
+// own, as the hand-written columns did.
+
+/** The ring's byte, number and value columns, as the generated code takes them. */
+type U8s = readonly Uint8Array[];
+type F64s = readonly Float64Array[];
+type Vals = readonly unknown[][];
+
+/** An enum field's byte for a value: index + 1, 0 when absent and optional. */
+type Encoder = (value: unknown) => number;
+
+function unknownValue(type: string, key: string, value: unknown, values: readonly string[]): never {
+  throw new TypeError(`trace ${type}.${key}: ${JSON.stringify(value)} is not one of ${values.join(', ')}`);
+}
+
+/** An enum field's encoder: a chain of comparisons, cheaper than indexOf for a handful of members. */
+function encoderOf(type: string, f: Field): Encoder {
+  const tests = f.values.map((x, k) => `x === ${JSON.stringify(x)} ? ${k + 1} : `).join('');
+  const absent = f.optional ? 'x === undefined ? 0 : ' : '';
+  return new Function('unknownValue', 'type', 'key', 'values', `"use strict"; return function encode(x) { return ${tests}${absent}unknownValue(type, key, x, values); };`)(unknownValue, type, f.key, f.values) as Encoder;
+}
+
+/**
+ * The stores of one event into slot `i`; `source(f)` is the expression of field f's value.
+ * Enums are encoded first, so a value outside its union throws before anything is written.
+ */
+function writerSource(layout: Layout, source: (f: Field) => string): string {
+  const enc = layout.stored.filter((f) => f.where === U8);
+  return [
+    ...enc.map((f) => `const c${f.col} = enc[${f.col}](${source(f)});`),
+    ...layout.stored.map((f) => (f.where === U8 ? `u8[${f.col}][i] = c${f.col};` : `${f.where === F64 ? 'f64' : 'val'}[${f.col}][i] = ${source(f)};`)),
+  ].join('\n');
+}
+
+function compile<F>(params: readonly string[], body: string, encoders: readonly Encoder[], values: readonly (readonly string[])[]): F {
+  return new Function('enc', 'values', `"use strict"; return function (${params.join(', ')}) {\n${body}\n};`)(encoders, values) as F;
+}
+
+/** Writes an emitted event (its fields read by name) into slot `i`. */
+type ObjectWriter = (u8: U8s, f64: F64s, val: Vals, i: number, e: object) => void;
+/** Reads slot `i` back as the event, keys in TRACE_COLUMNS order, absent optional fields left out. */
+type Reader = (u8: U8s, f64: F64s, val: Vals, i: number, seq: number) => TraceEvent;
+
+interface Compiled {
+  readonly layout: Layout;
+  /** Encoders by byte column. */
+  readonly encoders: readonly Encoder[];
+  readonly write: ObjectWriter;
+  readonly read: Reader;
+}
+
+function compiled(layout: Layout): Compiled {
+  const encoders: Encoder[] = [];
+  const values: (readonly string[])[] = [];
+  for (const f of layout.fields) {
+    if (f.where !== U8) continue;
+    encoders[f.col] = encoderOf(layout.type, f);
+    values[f.col] = f.values;
+  }
+  const q = JSON.stringify;
+  const write = compile<ObjectWriter>(['u8', 'f64', 'val', 'i', 'e'], writerSource(layout, (f) => `e[${q(f.key)}]`), encoders, values);
+  const read = compile<Reader>(
+    ['u8', 'f64', 'val', 'i', 'seq'],
+    [
+      'const o = {};',
+      ...layout.fields.map((f) => {
+        const k = q(f.key);
+        switch (f.where) {
+          case TAG:
+            return `o[${k}] = ${q(layout.type)};`;
+          case VERSION:
+            return `o[${k}] = ${TRACE_SCHEMA_VERSION};`;
+          case SEQ:
+            return `o[${k}] = seq;`;
+          case U8:
+            return f.optional ? `{ const c = u8[${f.col}][i]; if (c !== 0) o[${k}] = values[${f.col}][c - 1]; }` : `o[${k}] = values[${f.col}][u8[${f.col}][i] - 1];`;
+          case F64:
+            return f.optional ? `{ const x = f64[${f.col}][i]; if (x === x) o[${k}] = x; }` : `o[${k}] = f64[${f.col}][i];`;
+          default:
+            return f.optional ? `{ const x = val[${f.col}][i]; if (x !== undefined) o[${k}] = x; }` : `o[${k}] = val[${f.col}][i];`;
+        }
+      }),
+      'return o;',
+    ].join('\n'),
+    encoders,
+    values,
+  );
+  return { layout, encoders, write, read };
+}
+
+/** By slot kind (the byte each slot keeps). */
+const COMPILED: readonly Compiled[] = Object.entries(TRACE_COLUMNS).map(([type, columns]) => compiled(layoutOf(type as TraceEventType, columns)));
+const KIND = Object.fromEntries(COMPILED.map((c, k) => [c.layout.type, k])) as Record<TraceEventType, number>;
+/** How many columns of each sort the widest layout needs. */
+const WIDTH = [U8, F64, VAL].map((where) => Math.max(...COMPILED.map((c) => 1 + Math.max(-1, ...c.layout.fields.filter((f) => f.where === where).map((f) => f.col)))));
+
+/**
+ * A writer that takes the fields as arguments, in `params` order (no event object): for the
+ * pipeline's most frequent events. `params` must name every field the emitter supplies.
+ */
+function positional<T extends TraceEventType, const P extends readonly (keyof EventOf<T>)[]>(type: T, params: P) {
+  const c = COMPILED[KIND[type]]!;
+  const missing = c.layout.stored.filter((f) => !params.includes(f.key as never)).map((f) => f.key);
+  if (missing.length) throw new Error(`trace ${c.layout.type}: the positional writer lacks ${missing.join(', ')}`);
+  const arg = (f: Field) => `a${params.indexOf(f.key as never)}`;
+  type Args = { [K in keyof P]: EventOf<T>[P[K]] | undefined };
+  return compile<(u8: U8s, f64: F64s, val: Vals, i: number, ...args: Args) => void>(
+    ['u8', 'f64', 'val', 'i', ...params.map((_, k) => `a${k}`)],
+    writerSource(c.layout, arg),
+    c.encoders,
+    [],
+  );
+}
+
+/** stage() and plugin(): the pipeline's most frequent events, written without an event object. */
+const WRITE_STAGE = positional('stage', ['packetId', 'stage', 'phase', 'durationUs']);
+const WRITE_PLUGIN = positional('plugin', ['packetId', 'stage', 'plugin', 'verdict', 'durationUs', 'produced', 'reason', 'error']);
+const KIND_STAGE = KIND.stage;
+const KIND_PLUGIN = KIND.plugin;
 
 const INITIAL_SLOTS = 1024;
 
 /** A packed (non-holey, non-dictionary) array of `n` undefined slots. */
-function slots<T>(n: number): (T | undefined)[] {
-  const a: (T | undefined)[] = [];
+function slots(n: number): unknown[] {
+  const a: unknown[] = [];
   for (let i = 0; i < n; i++) a.push(undefined);
   return a;
 }
 
 /**
  * The trace bus: a bounded ring buffer of TraceEvents plus batched subscribers.
- * Emitting is synchronous and allocation-light; delivery to subscribers is batched.
+ * Emitting is synchronous and allocation-free; delivery to subscribers is batched.
  */
 export class TraceBus {
-  // The ring, as columns indexed by slot. `seq` is not stored: the ring always holds the
-  // last `size` events emitted, so a slot's seq follows from its distance to `head`.
-  private slotKind: Uint8Array;
-  /** Stage events: stage | (leave ? 4 : 0); plugin events: stage | verdict << 2. */
-  private slotCode: Uint8Array;
-  private slotTs: Float64Array;
-  /** durationUs (NaN: none). */
-  private slotDur: Float64Array;
-  private readonly slotPacket: (string | undefined)[];
-  private readonly slotPlugin: (string | undefined)[];
-  private readonly slotEvent: (TraceEvent | undefined)[];
-  /** Arrival: source; outcome: to. */
-  private readonly slotRef: (PacketSource | string[] | undefined)[];
-  /** Outcome and plugin: produced. */
-  private readonly slotRef2: (string[] | undefined)[];
-  /** Arrival: stanzaType, xml, from, to, id, child, xmlns, parentId, producedBy; outcome: error, plugin, reason; plugin: reason, error. */
-  private readonly slotStr: (string | undefined)[][] = [];
+  // The ring, as columns indexed by slot (TRACE_COLUMNS says which field is where). `seq` is
+  // not stored: the ring always holds the last `size` events emitted, so a slot's seq follows
+  // from its distance to `head`.
+  /** The slot's event type (index into COMPILED). */
+  private kinds: Uint8Array;
+  private readonly u8: Uint8Array[] = [];
+  private readonly f64: Float64Array[] = [];
+  private readonly val: unknown[][] = [];
   /** Slots the columns have room for (grows to `capacity`). */
   private allocated: number;
   private head = 0; // next write index
@@ -92,16 +394,10 @@ export class TraceBus {
     // configured buffer costs memory only once it is used.
     const n = Math.min(this.capacity, INITIAL_SLOTS);
     this.allocated = n;
-    this.slotKind = new Uint8Array(n);
-    this.slotCode = new Uint8Array(n);
-    this.slotTs = new Float64Array(n);
-    this.slotDur = new Float64Array(n);
-    this.slotPacket = slots(n);
-    this.slotPlugin = slots(n);
-    this.slotEvent = slots(n);
-    this.slotRef = slots(n);
-    this.slotRef2 = slots(n);
-    for (let c = 0; c < STR_COLUMNS; c++) this.slotStr.push(slots(n));
+    this.kinds = new Uint8Array(n);
+    for (let c = 0; c < WIDTH[U8]!; c++) this.u8.push(new Uint8Array(n));
+    for (let c = 0; c < WIDTH[F64]!; c++) this.f64.push(new Float64Array(n));
+    for (let c = 0; c < WIDTH[VAL]!; c++) this.val.push(slots(n));
   }
 
   /** Cheap check so emitters can skip building events (e.g. serialising XML) when off. */
@@ -121,46 +417,45 @@ export class TraceBus {
   /**
    * Record an event; the bus stamps v, seq and ts. `t` is the event's `performance.now()`
    * when the emitter already took it (for a duration), so ts and the duration agree.
+   * Throws (recording nothing) when a field holds a value its union does not have.
    */
   emit(input: TraceEventInput, t: number = performance.now()): void {
     if (!this.enabled) return;
-    if (this.listeners.size === 0) {
-      if (input.type === 'arrival') return this.putArrival(input, t);
-      if (input.type === 'outcome') return this.putOutcome(input, t);
+    const kind = KIND[input.type];
+    const c = COMPILED[kind];
+    if (!c) throw new TypeError(`trace: ${JSON.stringify(input.type)} is not an event type`);
+    const i = this.reserve();
+    c.write(this.u8, this.f64, this.val, i, input);
+    const ts = this.timeOrigin + t;
+    const seq = this.commit(i, kind, ts);
+    if (this.listeners.size > 0) {
+      const e = input as TraceEvent;
+      e.v = TRACE_SCHEMA_VERSION;
+      e.seq = seq;
+      e.ts = ts;
+      this.publish(e);
     }
-    const e = input as TraceEvent;
-    e.v = TRACE_SCHEMA_VERSION;
-    e.seq = ++this.seq;
-    e.ts = this.timeOrigin + t;
-    this.putObject(e);
   }
 
   /**
    * A stage event (the same as emit({ type: 'stage', ... })), recorded without allocating.
    * `t` is performance.now() at the event; `durationUs` only on 'leave'.
    */
-  stage(packetId: string, stage: Stage, phase: 'enter' | 'leave', t: number, durationUs?: number): void {
+  stage(packetId: string, stage: Stage, phase: Phase, t: number, durationUs?: number): void {
     if (!this.enabled) return;
-    const seq = ++this.seq;
+    const dur = phase === 'leave' ? (durationUs ?? 0) : undefined;
+    const i = this.reserve();
+    WRITE_STAGE(this.u8, this.f64, this.val, i, packetId, stage, phase, dur);
     const ts = this.timeOrigin + t;
+    const seq = this.commit(i, KIND_STAGE, ts);
     if (this.listeners.size > 0) {
-      // Subscribers need objects anyway: build the final shape in one go.
-      this.putObject(
-        phase === 'leave'
-          ? { type: 'stage', packetId, stage, phase, durationUs: durationUs ?? 0, v: TRACE_SCHEMA_VERSION, seq, ts }
+      // Subscribers need objects anyway: build the final shape (TRACE_COLUMNS.stage's order) in one go.
+      this.publish(
+        dur !== undefined
+          ? { type: 'stage', packetId, stage, phase, durationUs: dur, v: TRACE_SCHEMA_VERSION, seq, ts }
           : { type: 'stage', packetId, stage, phase, v: TRACE_SCHEMA_VERSION, seq, ts },
       );
-      return;
     }
-    const i = this.head;
-    if (i === this.allocated) this.grow();
-    this.slotKind[i] = SLOT_STAGE;
-    this.slotCode[i] = stageCode(stage) | (phase === 'leave' ? 4 : 0);
-    this.slotTs[i] = ts;
-    this.slotDur[i] = phase === 'leave' ? (durationUs ?? 0) : NaN;
-    this.slotPacket[i] = packetId;
-    this.slotEvent[i] = undefined;
-    this.advance();
   }
 
   /**
@@ -169,170 +464,60 @@ export class TraceBus {
    */
   plugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t: number, durationUs: number, produced?: string[] | null, reason?: string, error?: string): void {
     if (!this.enabled) return;
-    const seq = ++this.seq;
+    const i = this.reserve();
+    WRITE_PLUGIN(this.u8, this.f64, this.val, i, packetId, stage, plugin, verdict, durationUs, produced || undefined, reason || undefined, error || undefined);
     const ts = this.timeOrigin + t;
+    const seq = this.commit(i, KIND_PLUGIN, ts);
     if (this.listeners.size > 0) {
+      // TRACE_COLUMNS.plugin's key order.
       if (produced || reason || error) {
-        const e: PluginEvent = { type: 'plugin', packetId, stage, plugin, verdict, durationUs } as PluginEvent;
+        const e = { type: 'plugin', packetId, stage, plugin, verdict, durationUs } as PluginEvent;
         if (produced) e.produced = produced;
         if (reason) e.reason = reason;
         if (error) e.error = error;
         e.v = TRACE_SCHEMA_VERSION;
         e.seq = seq;
         e.ts = ts;
-        this.putObject(e);
-      } else this.putObject({ type: 'plugin', packetId, stage, plugin, verdict, durationUs, v: TRACE_SCHEMA_VERSION, seq, ts });
-      return;
+        this.publish(e);
+      } else this.publish({ type: 'plugin', packetId, stage, plugin, verdict, durationUs, v: TRACE_SCHEMA_VERSION, seq, ts });
     }
-    const i = this.head;
-    if (i === this.allocated) this.grow();
-    this.slotKind[i] = SLOT_PLUGIN;
-    this.slotCode[i] = stageCode(stage) | (verdictCode(verdict) << 2);
-    this.slotTs[i] = ts;
-    this.slotDur[i] = durationUs;
-    this.slotPacket[i] = packetId;
-    this.slotPlugin[i] = plugin;
-    this.slotRef2[i] = produced || undefined;
-    this.slotStr[0]![i] = reason || undefined;
-    this.slotStr[1]![i] = error || undefined;
-    this.slotEvent[i] = undefined;
-    this.advance();
   }
 
-  private putArrival(e: ArrivalInput, t: number): void {
-    ++this.seq;
+  /** The slot the next event goes to (the columns grow during the first lap). */
+  private reserve(): number {
     const i = this.head;
     if (i === this.allocated) this.grow();
-    const str = this.slotStr;
-    this.slotKind[i] = SLOT_ARRIVAL;
-    this.slotCode[i] = (e.direction === 'out' ? 1 : 0) | (e.kind === 'message' ? 0 : e.kind === 'presence' ? 2 : 4);
-    this.slotTs[i] = this.timeOrigin + t;
-    this.slotDur[i] = e.bytes;
-    this.slotPacket[i] = e.packetId;
-    this.slotRef[i] = e.source;
-    str[0]![i] = e.stanzaType;
-    str[1]![i] = e.xml;
-    str[2]![i] = e.from;
-    str[3]![i] = e.to;
-    str[4]![i] = e.id;
-    str[5]![i] = e.child;
-    str[6]![i] = e.xmlns;
-    str[7]![i] = e.parentId;
-    str[8]![i] = e.producedBy;
-    this.slotEvent[i] = undefined;
-    this.advance();
+    return i;
   }
 
-  private putOutcome(e: OutcomeInput, t: number): void {
-    ++this.seq;
-    const i = this.head;
-    if (i === this.allocated) this.grow();
-    const str = this.slotStr;
-    const code = OUTCOMES.indexOf(e.outcome);
-    this.slotKind[i] = SLOT_OUTCOME;
-    this.slotCode[i] = code < 0 ? 0 : code;
-    this.slotTs[i] = this.timeOrigin + t;
-    this.slotDur[i] = e.totalUs;
-    this.slotPacket[i] = e.packetId;
-    this.slotRef[i] = e.to;
-    this.slotRef2[i] = e.produced;
-    str[0]![i] = e.error;
-    str[1]![i] = e.plugin;
-    str[2]![i] = e.reason;
-    this.slotEvent[i] = undefined;
-    this.advance();
+  /** Finish the event in slot `i`; returns its seq. */
+  private commit(i: number, kind: number, ts: number): number {
+    this.kinds[i] = kind;
+    this.f64[0]![i] = ts;
+    const next = i + 1;
+    this.head = next === this.capacity ? 0 : next;
+    if (this.size < this.capacity) this.size++;
+    return ++this.seq;
   }
 
-  private putObject(e: TraceEvent): void {
-    const i = this.head;
-    if (i === this.allocated) this.grow();
-    this.slotKind[i] = SLOT_OBJECT;
-    this.slotPacket[i] = e.packetId;
-    this.slotEvent[i] = e;
-    this.advance();
-    if (this.listeners.size > 0) {
-      this.pending.push(e);
-      if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
-    }
+  private publish(e: TraceEvent): void {
+    this.pending.push(e);
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
   }
 
   private grow(): void {
     const n = Math.min(this.capacity, this.allocated * 2);
     const wider = <T extends Uint8Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
-    this.slotKind = wider(this.slotKind, new Uint8Array(n));
-    this.slotCode = wider(this.slotCode, new Uint8Array(n));
-    this.slotTs = wider(this.slotTs, new Float64Array(n));
-    this.slotDur = wider(this.slotDur, new Float64Array(n));
-    for (const col of [this.slotPacket, this.slotPlugin, this.slotEvent, this.slotRef, this.slotRef2, ...this.slotStr] as unknown[][]) {
-      for (let k = col.length; k < n; k++) col.push(undefined);
-    }
+    this.kinds = wider(this.kinds, new Uint8Array(n));
+    for (let c = 0; c < this.u8.length; c++) this.u8[c] = wider(this.u8[c]!, new Uint8Array(n));
+    for (let c = 0; c < this.f64.length; c++) this.f64[c] = wider(this.f64[c]!, new Float64Array(n));
+    for (const col of this.val) for (let k = col.length; k < n; k++) col.push(undefined);
     this.allocated = n;
-  }
-
-  private advance(): void {
-    const next = this.head + 1;
-    this.head = next === this.capacity ? 0 : next;
-    if (this.size < this.capacity) this.size++;
   }
 
   /** The event in ring slot `i`, whose sequence number is `seq`. */
   private eventAt(i: number, seq: number): TraceEvent {
-    const kind = this.slotKind[i];
-    if (kind === SLOT_OBJECT) return this.slotEvent[i]!;
-    const code = this.slotCode[i]!;
-    const packetId = this.slotPacket[i]!;
-    const ts = this.slotTs[i]!;
-    const v = TRACE_SCHEMA_VERSION;
-    // Optional keys in the order the pipeline adds them, absent when unset.
-    if (kind === SLOT_ARRIVAL) {
-      const str = this.slotStr;
-      const e: Partial<ArrivalEvent> = { type: 'arrival', packetId, source: this.slotRef[i] as PacketSource, direction: code & 1 ? 'out' : 'in', kind: KINDS[code >> 1]!, stanzaType: str[0]![i]!, xml: str[1]![i]!, bytes: this.slotDur[i]! };
-      if (str[2]![i] !== undefined) e.from = str[2]![i];
-      if (str[3]![i] !== undefined) e.to = str[3]![i];
-      if (str[4]![i] !== undefined) e.id = str[4]![i];
-      if (str[5]![i] !== undefined) e.child = str[5]![i];
-      if (str[6]![i] !== undefined) e.xmlns = str[6]![i];
-      if (str[7]![i] !== undefined) e.parentId = str[7]![i];
-      if (str[8]![i] !== undefined) e.producedBy = str[8]![i];
-      e.v = v;
-      e.seq = seq;
-      e.ts = ts;
-      return e as ArrivalEvent;
-    }
-    if (kind === SLOT_OUTCOME) {
-      const str = this.slotStr;
-      const e: Partial<OutcomeEvent> = { type: 'outcome', packetId, outcome: OUTCOMES[code]!, totalUs: this.slotDur[i]! };
-      if (this.slotRef[i] !== undefined) e.to = this.slotRef[i] as string[];
-      if (this.slotRef2[i] !== undefined) e.produced = this.slotRef2[i];
-      if (str[0]![i] !== undefined) e.error = str[0]![i];
-      if (str[1]![i] !== undefined) e.plugin = str[1]![i];
-      if (str[2]![i] !== undefined) e.reason = str[2]![i];
-      e.v = v;
-      e.seq = seq;
-      e.ts = ts;
-      return e as OutcomeEvent;
-    }
-    const stage = STAGES[code & 3]!;
-    // Same key order as an emitted object (the bus's v/seq/ts last), so exports read the same.
-    if (kind === SLOT_STAGE) {
-      return code & 4
-        ? { type: 'stage', packetId, stage, phase: 'leave', durationUs: this.slotDur[i]!, v: TRACE_SCHEMA_VERSION, seq, ts }
-        : { type: 'stage', packetId, stage, phase: 'enter', v: TRACE_SCHEMA_VERSION, seq, ts };
-    }
-    const produced = this.slotRef2[i];
-    const reason = this.slotStr[0]![i];
-    const error = this.slotStr[1]![i];
-    if (produced === undefined && reason === undefined && error === undefined) {
-      return { type: 'plugin', packetId, stage, plugin: this.slotPlugin[i]!, verdict: VERDICTS[code >> 2]!, durationUs: this.slotDur[i]!, v, seq, ts };
-    }
-    const e = { type: 'plugin', packetId, stage, plugin: this.slotPlugin[i]!, verdict: VERDICTS[code >> 2]!, durationUs: this.slotDur[i]! } as PluginEvent;
-    if (produced !== undefined) e.produced = produced;
-    if (reason !== undefined) e.reason = reason;
-    if (error !== undefined) e.error = error;
-    e.v = v;
-    e.seq = seq;
-    e.ts = ts;
-    return e;
+    return COMPILED[this.kinds[i]!]!.read(this.u8, this.f64, this.val, i, seq);
   }
 
   /** Deliver pending events to subscribers now. */
@@ -382,9 +567,10 @@ export class TraceBus {
     const out: TraceEvent[] = [];
     const firstSeq = this.seq - this.size + 1;
     const start = this.head - this.size + this.capacity;
+    const packets = this.val[0]!;
     for (let k = 0; k < this.size; k++) {
       const i = (start + k) % this.capacity;
-      if (this.slotPacket[i] === packetId) out.push(this.eventAt(i, firstSeq + k));
+      if (packets[i] === packetId) out.push(this.eventAt(i, firstSeq + k));
     }
     return out;
   }
@@ -396,13 +582,8 @@ export class TraceBus {
   }
 
   clear(): void {
-    // Let go of what the ring held (objects, packet ids); the typed columns hold no references.
-    this.slotEvent.fill(undefined);
-    this.slotPacket.fill(undefined);
-    this.slotPlugin.fill(undefined);
-    this.slotRef.fill(undefined);
-    this.slotRef2.fill(undefined);
-    for (const col of this.slotStr) col.fill(undefined);
+    // Let go of what the ring held (strings, arrays, objects); the typed columns hold no references.
+    for (const col of this.val) col.fill(undefined);
     this.head = 0;
     this.size = 0;
     this.pending = [];

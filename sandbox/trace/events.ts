@@ -25,24 +25,37 @@ export const TRACE_SCHEMA_VERSION = 1 as const;
 export { STAGES, type Stage } from '../xmpp/vocabulary';
 import type { Stage } from '../xmpp/vocabulary';
 
-export type StanzaKind = 'message' | 'presence' | 'iq';
+// Every closed set of values below is declared once, as a const array, and its type derived
+// from it: the trace ring (bus.ts, TRACE_COLUMNS) stores these fields as an index into the
+// same array, so a member added here is one the ring records; a value outside the array is a
+// type error, and at run time the ring throws rather than record it.
+
+/** The three stanza kinds (RFC 6120 §8). */
+export const STANZA_KINDS = ['message', 'presence', 'iq'] as const;
+export type StanzaKind = (typeof STANZA_KINDS)[number];
 
 /**
  * 'out': processed on behalf of a local sender (it came from a c2s session).
  * 'in': processed on behalf of the receiver (a copy made for delivery, or traffic from a
  * component, the server itself or an injection addressed to a local user).
  */
-export type Direction = 'in' | 'out';
+export const DIRECTIONS = ['in', 'out'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+/** Where a packet entered the sandbox (`PacketSource.kind`). */
+export const SOURCE_KINDS = ['c2s', 'component', 'server', 'inject', 'plugin'] as const;
+/** The connection a source came over (`PacketSource.transport`). */
+export const TRANSPORTS = ['tcp', 'websocket', 'component'] as const;
 
 /** Where a packet entered the sandbox. */
 export interface PacketSource {
-  kind: 'c2s' | 'component' | 'server' | 'inject' | 'plugin';
+  kind: (typeof SOURCE_KINDS)[number];
   /** Session id (c2s/component), when there is one. */
   sessionId?: string;
   /** Full JID of the c2s session, or the component domain. */
   jid?: string;
   /** 'tcp' | 'websocket' for c2s. */
-  transport?: 'tcp' | 'websocket' | 'component';
+  transport?: (typeof TRANSPORTS)[number];
 }
 
 /**
@@ -55,7 +68,8 @@ export interface PacketSource {
  * - error: it threw; the sandbox caught it (`error` holds the message)
  * - queue-full: its bounded queue was full; the packet was answered with resource-constraint
  */
-export type Verdict = 'passed' | 'blocked' | 'handled' | 'produced' | 'dropped' | 'error' | 'queue-full';
+export const VERDICTS = ['passed', 'blocked', 'handled', 'produced', 'dropped', 'error', 'queue-full'] as const;
+export type Verdict = (typeof VERDICTS)[number];
 
 /**
  * The end of one packet's path.
@@ -68,7 +82,16 @@ export type Verdict = 'passed' | 'blocked' | 'handled' | 'produced' | 'dropped' 
  * - handled: consumed by a plugin with no further packet (e.g. an iq result to the server)
  * - ignored: silently discarded as the RFC says (e.g. type=error to an offline user)
  */
-export type Outcome = 'delivered' | 'forwarded' | 'stored-offline' | 'bounced' | 'blocked' | 'dropped' | 'handled' | 'ignored';
+export const OUTCOMES = ['delivered', 'forwarded', 'stored-offline', 'bounced', 'blocked', 'dropped', 'handled', 'ignored'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** A stage event marks entering or leaving a stage. */
+export const PHASES = ['enter', 'leave'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Queue operations traced by the Redis-compatible queue (`QueueEvent.op`). */
+export const QUEUE_OPS = ['push', 'pop', 'move', 'remove', 'trim', 'delete', 'flush', 'publish'] as const;
+export type QueueOp = (typeof QUEUE_OPS)[number];
 
 interface TraceEventBase {
   /** Schema version of this event. */
@@ -107,7 +130,7 @@ export interface ArrivalEvent extends TraceEventBase {
 export interface StageEvent extends TraceEventBase {
   type: 'stage';
   stage: Stage;
-  phase: 'enter' | 'leave';
+  phase: Phase;
   /** On 'leave': time spent in the stage, µs. */
   durationUs?: number;
 }
@@ -146,7 +169,7 @@ export interface OutcomeEvent extends TraceEventBase {
 export interface QueueEvent extends Omit<TraceEventBase, 'packetId'> {
   type: 'queue';
   packetId?: undefined;
-  op: 'push' | 'pop' | 'move' | 'remove' | 'trim' | 'delete' | 'flush' | 'publish';
+  op: QueueOp;
   key: string;
   /** Destination list for 'move'. */
   dest?: string;

@@ -2,6 +2,7 @@
 // (node, vscode external) and dist/webview.js (browser). Entries that do not exist yet are
 // skipped. Flags: --only=sandbox,extension,webview,tests  --watch  --production
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -39,6 +40,18 @@ const targets = {
     format: 'iife',
     loader: { '.css': 'css', '.ttf': 'file' },
   },
+  lib: {
+    // The npm package's Node entries (package.json "exports"): `xmpp-sandbox` → startSandbox
+    // (sandbox/testing.ts), `xmpp-sandbox/plugin-api` → the plugin API's runtime helpers.
+    // Self-contained bundles; their .d.ts come from tsc (typesForLib below) into dist/types/.
+    ...common,
+    entryPoints: { lib: 'sandbox/testing.ts', 'plugin-api': 'sandbox/plugin-api.ts' },
+    outdir: 'dist',
+    sourcemap: false,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+  },
   tests: {
     // The extension's mocha suite, run inside VS Code's extension host.
     ...common,
@@ -51,12 +64,24 @@ const targets = {
   },
 };
 
-const chosen = Object.entries(targets).filter(([name, t]) => (only.length === 0 || only.includes(name)) && t.entryPoints.every((e) => existsSync(e)));
+const entries = (t) => (Array.isArray(t.entryPoints) ? t.entryPoints : Object.values(t.entryPoints));
+const chosen = Object.entries(targets).filter(([name, t]) => (only.length === 0 || only.includes(name)) && entries(t).every((e) => existsSync(e)));
+
+// The library's declarations (dist/types/sandbox/testing.d.ts, plugin-api.d.ts and what they
+// import), emitted by tsc when `lib` is asked for by name (--only=lib; npm pack's prepack):
+// a few seconds, so the everyday build skips it.
+function typesForLib() {
+  const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'sandbox/tsconfig.types.json'], { stdio: 'inherit' });
+  // Exit 2: type errors, declarations written all the same (`npm run check-types` is the gate for those).
+  if (r.status === 2) console.warn('tsc reported type errors (above); the library declarations were written anyway');
+  else if (r.status !== 0) throw new Error('tsc: the library declarations failed');
+}
 
 if (watch) {
   for (const [, t] of chosen) await (await esbuild.context(t)).watch();
   console.log(`watching ${chosen.map(([n]) => n).join(', ')}`);
 } else {
   await Promise.all(chosen.map(([, t]) => esbuild.build(t)));
+  if (only.includes('lib')) typesForLib();
   console.log(`built ${chosen.map(([n]) => n).join(', ') || 'nothing'}`);
 }

@@ -42,8 +42,50 @@ export interface XmppConfig {
   offlineQuota: number;
   /** Capacity of each processor plugin's queue; full → resource-constraint. */
   processorQueueSize: number;
+  /**
+   * The send limit: bytes a c2s or component stream may hold unsent (not yet taken by the OS)
+   * for a peer that does not read. Past it the unsent backlog is dropped and the stream ends with
+   * <resource-constraint/> (RFC 6120 §4.9.3.17), so one stuck reader cannot run the sandbox out of
+   * memory (sandbox/xmpp/stream/wire.ts). Offline messages in that backlog stay stored.
+   */
+  maxOutboundBytes: number;
+  /**
+   * Flow control of bulk delivery from the offline store (XEP-0160 flood on presence, XEP-0013
+   * fetch, re-routed XEP-0198 stanzas; docs/interop.md §3.6): it pauses while the session's
+   * unsent bytes, or its own written-but-not-yet-delivered messages, reach this many bytes, and
+   * resumes below half of it. Must be below maxOutboundBytes.
+   */
+  outboundHighWaterBytes: number;
   /** Folder of user plugins (.js/.mjs/.ts modules exporting a Plugin); '' = none. */
   pluginDir: string;
+  /**
+   * Web origins (RFC 6454 `scheme://host[:port]`) whose pages may open a c2s WebSocket, besides
+   * the ones always accepted: clients that send no Origin (not browsers), http(s) pages on
+   * localhost / 127.0.0.1 / [::1] (any port) and VS Code webviews (vscode-webview://). Others get
+   * HTTP 403 before the upgrade (RFC 6455 §10.2, §4.2.2). `*` accepts every page, and `null`
+   * (file:// pages, sandboxed iframes) is as open as `*`: any site could then log in as any user.
+   */
+  allowedOrigins: string[];
+  /**
+   * Seconds a c2s connection (TCP or WebSocket) gets from connect to a bound resource (or an
+   * XEP-0198 resume): stream header, SASL and bind. Past it the stream ends with
+   * <connection-timeout/> (RFC 6120 §4.9.3.4), so an idle or slowloris connection (a header sent
+   * byte by byte) holds no socket longer. Also the WebSocket listener's limit for the HTTP upgrade
+   * request's headers. Fractions allowed.
+   */
+  preAuthTimeoutSec: number;
+}
+
+/**
+ * One class of Redis's `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>`
+ * (redis.io "Redis client handling", "Output buffer limits"): a client whose unsent replies
+ * reach `hard` bytes is closed at once; one that stays over `soft` bytes for more than
+ * `softSeconds` is closed too. 0 disables that limit.
+ */
+export interface OutputBufferLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
 }
 
 export interface QueueConfig {
@@ -53,6 +95,12 @@ export interface QueueConfig {
   /** When set, clients must AUTH. */
   requirepass: string;
   appendfsync: AppendFsync;
+  /**
+   * Redis's client-output-buffer-limit for plain clients and for pub/sub subscribers, with
+   * Redis's defaults: normal none, pubsub 32 MB hard, 8 MB soft over 60 s. Bytes counted are
+   * the replies not yet handed to the kernel (sandbox/queue/README.md).
+   */
+  clientOutputBufferLimit: { normal: OutputBufferLimit; pubsub: OutputBufferLimit };
 }
 
 export interface BridgeConfig {
@@ -121,9 +169,19 @@ export function defaultConfig(): SandboxConfig {
       smResumeTimeoutSec: 120,
       offlineQuota: 10_000,
       processorQueueSize: 10_000,
+      maxOutboundBytes: 16 * 1024 * 1024,
+      outboundHighWaterBytes: 1024 * 1024,
       pluginDir: '',
+      allowedOrigins: [],
+      preAuthTimeoutSec: 60,
     },
-    queue: { enabled: true, port: 6380, requirepass: '', appendfsync: 'everysec' },
+    queue: {
+      enabled: true,
+      port: 6380,
+      requirepass: '',
+      appendfsync: 'everysec',
+      clientOutputBufferLimit: { normal: { hard: 0, soft: 0, softSeconds: 0 }, pubsub: { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 } },
+    },
     bridge: {
       enabled: true,
       domain: 'bridge.localhost',
@@ -185,11 +243,49 @@ export function validateConfig(c: SandboxConfig): SandboxConfig {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${n} must be a positive integer, got ${v}`);
   }
   if (!(c.xmpp.smResumeTimeoutSec >= 0)) throw new ConfigError('xmpp.smResumeTimeoutSec must be >= 0');
+  for (const [n, v] of Object.entries({ 'xmpp.maxOutboundBytes': c.xmpp.maxOutboundBytes, 'xmpp.outboundHighWaterBytes': c.xmpp.outboundHighWaterBytes })) {
+    if (!Number.isSafeInteger(v) || v < 1024) throw new ConfigError(`${n} must be an integer >= 1024 (bytes), got ${v}`);
+  }
+  if (c.xmpp.outboundHighWaterBytes >= c.xmpp.maxOutboundBytes) throw new ConfigError(`xmpp.outboundHighWaterBytes (${c.xmpp.outboundHighWaterBytes}) must be below xmpp.maxOutboundBytes (${c.xmpp.maxOutboundBytes})`);
+  for (const cls of ['normal', 'pubsub'] as const) {
+    const l = c.queue.clientOutputBufferLimit?.[cls];
+    for (const f of ['hard', 'soft', 'softSeconds'] as const) {
+      const v = l?.[f];
+      if (!Number.isSafeInteger(v) || v! < 0) throw new ConfigError(`queue.clientOutputBufferLimit.${cls}.${f} must be an integer >= 0 (0 = no limit), got ${v}`);
+    }
+  }
+  if (typeof c.xmpp.preAuthTimeoutSec !== 'number' || !(c.xmpp.preAuthTimeoutSec > 0 && c.xmpp.preAuthTimeoutSec <= 86_400)) throw new ConfigError(`xmpp.preAuthTimeoutSec must be > 0 and at most 86400 (a day), got ${c.xmpp.preAuthTimeoutSec}`);
+  checkAllowedOrigins(c.xmpp.allowedOrigins);
   for (const s of [c.xmpp.password, ...Object.values(c.xmpp.accounts), ...Object.values(c.xmpp.components)]) {
     // The clients' SASL and handshake code do not SASLprep and hash as latin1 (docs/interop.md §1.4, §2).
     if (!/^[\x20-\x7e]*$/.test(s)) throw new ConfigError('passwords and component secrets must be printable ASCII');
   }
   return c;
+}
+
+/**
+ * An origin as a browser sends it (RFC 6454 §6.1: scheme "://" host [ ":" port ]), lower case
+ * and, for http(s), without its default port; null when `s` is not one (a path, a query,
+ * user info, or no scheme).
+ */
+export function normalizeOrigin(s: string): string | null {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@\s]+)\/?$/i.exec(s.trim());
+  if (!m) return null;
+  const scheme = m[1].toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return `${scheme}://${m[2].toLowerCase()}`;
+  try {
+    return new URL(`${scheme}://${m[2]}`).origin;
+  } catch {
+    return null;
+  }
+}
+
+function checkAllowedOrigins(list: unknown): void {
+  if (!Array.isArray(list)) throw new ConfigError('xmpp.allowedOrigins must be a list of origins');
+  for (const o of list) {
+    if (typeof o === 'string' && (o === '*' || o === 'null' || normalizeOrigin(o) !== null)) continue;
+    throw new ConfigError(`xmpp.allowedOrigins: ${JSON.stringify(o)} is not an origin: give scheme://host[:port] (e.g. http://app.example:3000), or '*' for every page`);
+  }
 }
 
 /** Defaults ← partial, validated. */

@@ -4,7 +4,7 @@
 // built there), so a dist/ that tests or `--watch` are rewriting never leaks into the package.
 //   node scripts/package-vsix.mjs [--out FILE]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -41,9 +41,13 @@ try {
       cpSync(join(root, name), join(stage, name), { recursive: true });
     }
   }
-  for (const name of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'esbuild.mjs', 'tsconfig.json']) {
+  for (const name of ['README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'esbuild.mjs', 'tsconfig.json']) {
     if (existsSync(join(root, name))) copyFileSync(join(root, name), join(stage, name));
   }
+  // package.json's "files" lists what `npm pack` ships (the library, the CLI, templates); vsce
+  // refuses a package that has both it and a .vscodeignore, which decides the VSIX's contents.
+  const { files: _npmFiles, ...vsixManifest } = pkg;
+  writeFileSync(join(stage, 'package.json'), JSON.stringify(vsixManifest, null, 2) + '\n');
   run(process.execPath, ['esbuild.mjs', '--production', '--only=sandbox,extension,webview'], stage);
   for (const f of ['dist/extension.js', 'dist/sandbox.js']) {
     if (!existsSync(join(stage, f))) {

@@ -103,6 +103,7 @@ declare module '@xmpp/client' {
     streamManagement: EventEmitter & { enabled: boolean; id: string; inbound: number; outbound: number; outbound_q: unknown[]; timeout: number; requestAckInterval: number; debounceAckRequest: number };
     reconnect: EventEmitter & { delay: number; stop(): void };
     socket: unknown;
+    middleware: { use(fn: (ctx: any, next: () => Promise<unknown>) => unknown): void };
   }
   export function client(options: ClientOptions): Client;
   export function jid(s: string): JID;
@@ -121,6 +122,7 @@ declare module '@xmpp/component' {
     disconnect(timeout?: number): Promise<void>;
     reconnect: EventEmitter & { delay: number; stop(): void };
     iqCallee: { get(ns: string, name: string, handler: (ctx: any) => any): void; set(ns: string, name: string, handler: (ctx: any) => any): void };
+    middleware: { use(fn: (ctx: any, next: () => Promise<unknown>) => unknown): void };
   }
   export function component(options: { service: string; domain: string; password: string }): Component;
 }

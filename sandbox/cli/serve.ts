@@ -24,6 +24,7 @@ const OPTIONS = {
   component: { type: 'string', value: 'DOMAIN:SECRET', multiple: true, help: 'accept an XEP-0114 component' },
   'c2s-port': { type: 'integer', min: 0, max: 65535, help: 'c2s TCP port (RFC 6120); 0 = any free port', defaultText: String(defaults.xmpp.c2sPort) },
   'ws-port': { type: 'integer', min: -1, max: 65535, help: 'WebSocket port (RFC 7395); 0 = any free port, -1 = off', defaultText: String(defaults.xmpp.wsPort) },
+  'allow-origin': { type: 'string', value: 'ORIGIN', multiple: true, help: "let web pages from ORIGIN (e.g. http://app.example:3000) use the WebSocket; local pages and VS Code webviews always may; '*' = every page (RFC 6455 §10.2)" },
   'component-port': { type: 'integer', min: -1, max: 65535, help: 'XEP-0114 component port; 0 = any free port, -1 = off', defaultText: String(defaults.xmpp.componentPort) },
   'queue-port': { type: 'integer', min: 0, max: 65535, help: 'Redis-compatible queue port; 0 = any free port', defaultText: String(defaults.queue.port) },
   'no-queue': { type: 'boolean', help: 'do not start the queue (nor the bridge)' },
@@ -72,12 +73,15 @@ function set(target: Tree, path: ConfigPath, value: unknown): void {
   else ((target[head] ??= {}) as Tree)[key] = value;
 }
 
-/** Later layers win, key by key, also inside records (accounts from a flag add to the file's). */
+/** Later layers win, key by key, also inside records (accounts from a flag add to the file's); lists add up (allowed origins). */
 function layer(...layers: readonly unknown[]): ConfigOverrides {
   const out: Tree = {};
   for (const l of layers) {
     if (!isTree(l)) continue;
-    for (const [k, v] of Object.entries(l)) out[k] = isTree(v) && isTree(out[k]) ? layer(out[k], v) : v;
+    for (const [k, v] of Object.entries(l)) {
+      const before = out[k];
+      out[k] = isTree(v) && isTree(before) ? layer(before, v) : Array.isArray(v) && Array.isArray(before) ? [...before, ...v] : v;
+    }
   }
   return out as ConfigOverrides;
 }
@@ -116,6 +120,7 @@ function fileAndFlags(values: ServeValues): [unknown, ConfigOverrides] {
   if (accounts) set(flags, 'xmpp.accounts', accounts);
   const components = pairs('--component', 'DOMAIN:SECRET', values.component);
   if (components) set(flags, 'xmpp.components', components);
+  if (values['allow-origin'].length) set(flags, 'xmpp.allowedOrigins', values['allow-origin']);
   if (values['no-queue']) {
     set(flags, 'queue.enabled', false);
     set(flags, 'bridge.enabled', false);

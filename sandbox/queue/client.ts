@@ -39,6 +39,8 @@ export class Client {
   /** Reply, then close (QUIT, protocol error). */
   closing = false;
   closed = false;
+  /** When its replies went over its class's soft output limit (ms), 0 when under (Engine.checkOutputLimit). */
+  obufSoftSince = 0;
   readonly parser: RequestParser;
   readonly createdAt = Date.now();
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { SandboxConfig } from '../config';
+import type { OutputBufferLimit, SandboxConfig } from '../config';
 import type { Logger } from '../log';
 import type { TraceBus } from '../trace/bus';
 import type { QueueEvent } from '../trace/events';
@@ -15,8 +15,6 @@ import { Blocking } from './blocking';
 import { PubSub } from './pubsub';
 
 const NUM_DBS = 16;
-/** Close a client whose unsent replies exceed this (Redis client-output-buffer-limit). */
-const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 
 interface Resolved {
   spec: CommandSpec;
@@ -40,6 +38,12 @@ export class Engine {
   loading = false;
   /** Commands executed (INFO). */
   commandsProcessed = 0;
+  /** Clients closed by client-output-buffer-limit (INFO stats, as Redis 7.2+ counts them). */
+  outputLimitDisconnections = 0;
+  /** When the cross-protocol warning was last logged (ms). */
+  private lastSecurityLog = 0;
+  /** Clients over their class's soft output limit: the once-a-second sweep re-checks them. */
+  private readonly overSoftLimit = new Set<Client>();
   private nextClientId = 1;
   private readonly dirty = new Set<Client>();
   private flushScheduled = false;
@@ -69,6 +73,9 @@ export class Engine {
       let n = 0;
       for (const db of this.dbs) n += db.sweep();
       if (n > 0) this.keysChanged();
+      // A client over the soft limit that gets no more replies must still be closed when its
+      // time is up (Redis checks in clientsCron as well as when a reply is added).
+      for (const c of this.overSoftLimit) this.checkOutputLimit(c);
     }, 1000);
     this.sweepTimer.unref();
   }
@@ -95,6 +102,7 @@ export class Engine {
       protoErr = e;
     }
     this.runQueue(c);
+    if (c.closed) return;
     if (!protoErr && c.queue.length > MAX_QUEUED_WHILE_BLOCKED) {
       protoErr = new ProtocolError(`Protocol error: more than ${MAX_QUEUED_WHILE_BLOCKED} commands sent while blocked`);
     }
@@ -117,8 +125,9 @@ export class Engine {
     let i = 0;
     while (i < q.length && c.blocked === null && !c.closing && !c.closed) {
       this.execute(c, q[i++]!, false);
+      this.checkOutputLimit(c);
     }
-    if (i >= q.length) c.queue = [];
+    if (i >= q.length || c.closed) c.queue = [];
     else if (i > 0) c.queue = q.slice(i);
   }
 
@@ -129,6 +138,86 @@ export class Engine {
     this.pubsub.dropClient(c);
     this.clients.delete(c);
     this.dirty.delete(c);
+    this.overSoftLimit.delete(c);
+  }
+
+  /** Close a client now, dropping whatever replies it has not read (Redis freeClientAsync). */
+  private disconnect(c: Client): void {
+    c.out = '';
+    c.queue = [];
+    c.socket?.destroy();
+    this.onClose(c);
+  }
+
+  // ---- cross-protocol scripting (Redis server.c processCommand, securityWarningCommand) ----
+
+  /**
+   * A browser tricked into posting to the queue's port sends `POST / HTTP/1.1` and `Host: …`
+   * lines, which the inline protocol would read as commands, and its body's lines would run
+   * (`LPUSH xmpp:outbox …` goes out over XMPP through the bridge). Redis ≥ 3.2.7 closes such a
+   * connection at once, runs nothing more from it and sends nothing, not even the replies
+   * already produced in the same read; so does the queue. The warning is Redis's, at most
+   * once a minute like Redis's.
+   */
+  private crossProtocolAttack(c: Client): void {
+    const now = Date.now();
+    const msg = `Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis from ${c.addr}. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.`;
+    if (now - this.lastSecurityLog > 60_000) {
+      this.lastSecurityLog = now;
+      this.log.warn(msg);
+    } else this.log.debug(msg);
+    this.disconnect(c);
+  }
+
+  // ---- client-output-buffer-limit (redis.io "Redis client handling", "Output buffer limits") ----
+
+  /** The limit of c's class: pubsub while it has a subscription (Redis getClientType), else normal. */
+  private outputLimit(c: Client): OutputBufferLimit {
+    const l = this.config.queue.clientOutputBufferLimit;
+    return c.channels.size + c.patterns.size > 0 ? l.pubsub : l.normal;
+  }
+
+  /** Reply bytes waiting for c: not yet written (c.out) plus what its socket still holds. Both are counters: O(1). */
+  outputBytes(c: Client): number {
+    return c.out.length + (c.socket?.writableLength ?? 0);
+  }
+
+  /**
+   * Called after each reply or pub/sub message is added (as Redis's
+   * closeClientOnOutputBufferLimitReached): closes c when it reached the hard limit, or has
+   * been over the soft limit for more than the soft seconds. True when c was closed.
+   */
+  checkOutputLimit(c: Client): boolean {
+    const s = c.socket;
+    if (s === null || c.closed) return false;
+    const limit = this.outputLimit(c);
+    if (limit.hard === 0 && limit.soft === 0) {
+      if (c.obufSoftSince !== 0) this.clearSoft(c);
+      return false;
+    }
+    const bytes = c.out.length + s.writableLength;
+    let reason: string | null = null;
+    if (limit.hard > 0 && bytes >= limit.hard) reason = `reached the hard limit of ${limit.hard} bytes`;
+    else if (limit.soft > 0 && bytes >= limit.soft) {
+      const now = Date.now();
+      if (c.obufSoftSince === 0) {
+        c.obufSoftSince = now;
+        this.overSoftLimit.add(c);
+      } else if (now - c.obufSoftSince > limit.softSeconds * 1000) {
+        reason = `stayed over the soft limit of ${limit.soft} bytes for ${now - c.obufSoftSince} ms (limit ${limit.softSeconds} s)`;
+      }
+    } else if (c.obufSoftSince !== 0) this.clearSoft(c);
+    if (reason === null) return false;
+    const cls = c.channels.size + c.patterns.size > 0 ? 'pubsub' : 'normal';
+    this.outputLimitDisconnections++;
+    this.log.warn(`client ${c.id} (${c.addr}, class ${cls}) closed for overcoming of output buffer limits: ${bytes} bytes queued, ${reason}`);
+    this.disconnect(c);
+    return true;
+  }
+
+  private clearSoft(c: Client): void {
+    c.obufSoftSince = 0;
+    this.overSoftLimit.delete(c);
   }
 
   // ---- dispatch (Redis server.c processCommand) ---------------------------------------
@@ -157,6 +246,8 @@ export class Engine {
 
   /** Execute one request for `c`; the reply goes to c.out. */
   execute(c: Client, argv: string[], inTransaction: boolean): void {
+    // First of all, as in Redis: not even AUTH, MULTI or subscribed mode come before it.
+    if (!inTransaction && c.socket !== null && isHttpLine(argv[0]!)) return this.crossProtocolAttack(c);
     const r = this.resolve(c, argv);
     if (!r) return this.queueError(c);
     const { spec, fullname } = r;
@@ -288,12 +379,7 @@ export class Engine {
     if (c.out.length > 0) {
       s.write(c.out, 'latin1');
       c.out = '';
-      if (s.writableLength > MAX_OUTPUT_BYTES) {
-        this.log.warn(`client ${c.id} (${c.addr}) does not read its replies (${s.writableLength} bytes pending); closing`);
-        s.destroy();
-        this.onClose(c);
-        return;
-      }
+      if (this.checkOutputLimit(c)) return;
     }
     if (c.closing) s.end();
   }
@@ -320,6 +406,14 @@ function hasFlag(spec: CommandSpec, flag: CommandSpec['flags'][number]): boolean
   let set = flagCache.get(spec);
   if (!set) flagCache.set(spec, (set = new Set(spec.flags)));
   return set.has(flag);
+}
+
+/** `POST` or `Host:` as a command name: an HTTP request line or header (Redis processCommand). */
+function isHttpLine(name: string): boolean {
+  const n = name.length;
+  if (n === 4) return name.toLowerCase() === 'post';
+  if (n === 5) return name.toLowerCase() === 'host:';
+  return false;
 }
 
 /** Requests parsed while a client is blocked are kept; beyond this many it is closed. */

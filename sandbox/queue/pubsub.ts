@@ -58,7 +58,9 @@ export class PubSub {
         c.bulk('message');
         c.bulk(channel);
         c.bulk(message);
-        this.engine.markDirty(c);
+        // Checked per message, so a subscriber that does not read is closed at its hard limit
+        // plus one message (redis.io "Redis client handling", "Output buffer limits").
+        if (!this.engine.checkOutputLimit(c)) this.engine.markDirty(c);
         n++;
       }
     }
@@ -70,7 +72,7 @@ export class PubSub {
         c.bulk(pattern);
         c.bulk(channel);
         c.bulk(message);
-        this.engine.markDirty(c);
+        if (!this.engine.checkOutputLimit(c)) this.engine.markDirty(c);
         n++;
       }
     }

@@ -28,6 +28,24 @@ export interface StreamSession {
    * session expires). Never throws; writing to a closed session is a no-op that returns false.
    */
   send(stanza: Element): boolean;
+  /**
+   * Flow control for bulk delivery (the offline store, docs/interop.md §3.6): true while the
+   * connection's unsent bytes are under config xmpp.outboundHighWaterBytes; false while detached
+   * or ended. Absent on sessions without flow control (components): write at will.
+   */
+  readonly writable?: boolean;
+  /** Calls `fn(true)` once the unsent bytes are under half the high-water mark, `fn(false)` if the session ends first. */
+  whenWritable?(fn: (open: boolean) => void): void;
+  /**
+   * send() with a receipt: `done(true)` once the stanza is delivered as far as the server can
+   * know (taken by the OS; with XEP-0198, acknowledged by <a h/>), `done(false)` if the
+   * connection or session ends first. An unacknowledged tracked stanza is not among `ended`'s
+   * `unacked`: its owner (the offline store) still holds it. Returns false, and never calls
+   * `done`, when the session is closed.
+   */
+  sendTracked?(stanza: Element, done: (delivered: boolean) => void): boolean;
+  /** XEP-0198 §4: ask the client for an <a/> now, for what was sent since the last request (a bulk sender waits on acknowledgements). */
+  requestAck?(): void;
   /** Send a stream error (if given) and close the stream; ends the session without resumption. */
   close(condition?: StreamErrorCondition, text?: string): void;
 }

@@ -20,7 +20,7 @@ export function needsRestart(e: vscode.ConfigurationChangeEvent): boolean {
   return e.affectsConfiguration(SETTINGS_SECTION) && !(e.affectsConfiguration(`${SETTINGS_SECTION}.autoStart`) && countAffected(e) === 1);
 }
 
-const RESTART_KEYS = ['ports', 'domain', 'password', 'accounts', 'dataDirectory', 'trace', 'tieBreak', 'pluginFolder', 'bridge', 'logLevel', 'autoStart'];
+const RESTART_KEYS = ['ports', 'domain', 'password', 'accounts', 'allowedOrigins', 'dataDirectory', 'trace', 'tieBreak', 'pluginFolder', 'bridge', 'logLevel', 'autoStart'];
 function countAffected(e: vscode.ConfigurationChangeEvent): number {
   return RESTART_KEYS.filter((k) => e.affectsConfiguration(`${SETTINGS_SECTION}.${k}`)).length;
 }
@@ -70,6 +70,8 @@ export function buildOverrides(s: SettingsContext): ConfigOverrides {
       componentPort: c.get<number>('ports.component', 5347),
       password: c.get<string>('password', 'sandbox'),
       accounts: { ...(c.get<Record<string, string>>('accounts', {}) ?? {}) },
+      // Web pages allowed on the WebSocket besides local ones and webviews (RFC 6455 §10.2; sandbox/config.ts).
+      allowedOrigins: [...(c.get<string[]>('allowedOrigins', []) ?? [])],
       // The component secret lives in SecretStorage, not in settings.
       components: { [bridgeDomain]: s.componentSecret, [`component.${domain}`]: s.componentSecret },
       tieBreak: c.get<'all' | 'round-robin'>('tieBreak', 'all'),

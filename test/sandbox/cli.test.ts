@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { client } from '@xmpp/client';
+import WebSocket from 'ws';
 import { version } from '../../package.json';
 import { runCli } from '../../sandbox/cli/run';
 import { COMMANDS } from '../../sandbox/cli/commands';
@@ -165,7 +166,8 @@ test('numbers and choices are checked, naming the flag', async () => {
 test('--help lists the commands; <command> --help lists its options from the table; --version', async () => {
   const global = await cli(['--help']);
   assert.equal(global.code, 0);
-  for (const c of COMMANDS) assert.match(global.out, new RegExp(`^  ${c.name} +${c.summary}`, 'm'));
+  const escape = (t: string) => t.replace(/[()|.*+?^${}[\]\\]/g, '\\$&');
+  for (const c of COMMANDS) assert.match(global.out, new RegExp(`^  ${c.name} +${escape(c.summary)}`, 'm'));
   assert.deepEqual(await cli(['-h']), global);
 
   const help = await cli(['serve', '--help']);
@@ -173,7 +175,7 @@ test('--help lists the commands; <command> --help lists its options from the tab
   assert.match(help.out, /^Usage: xmpp-sandbox serve \[options\]$/m);
   for (const [name, spec] of Object.entries(serve.options)) {
     if (spec.hidden) assert.doesNotMatch(help.out, new RegExp(`--${name}\\b`), `hidden --${name} is not listed`);
-    else assert.match(help.out, new RegExp(`^  --${name}\\b.*${spec.help.replace(/[()|.*+?[\]\\]/g, '\\$&')}`, 'm'));
+    else assert.match(help.out, new RegExp(`^  --${name}\\b.*${escape(spec.help)}`, 'm'));
   }
   assert.match(help.out, /--c2s-port N +c2s TCP port .*\(default 5222\)/);
   assert.match(help.out, /--appendfsync MODE +queue persistence: always \| everysec \| no \(default everysec\)/);
@@ -210,4 +212,45 @@ test('the parser: defaults, repeatable values, positionals, for any table entry'
   assert.match(help.out, /^  --times N +how often \(default 1\)$/m);
   assert.match(help.out, /^  -l, --loud +shout$/m);
   assert.match((await cli([], [greet], 'greet')).err, /missing <greeting>/, 'the default command runs when none is named');
+});
+
+/** The status a WebSocket upgrade from a page of `origin` gets (101 when it opens). */
+function upgradeStatus(url: string, origin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, ['xmpp'], { origin });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (req, res) => {
+      req.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    ws.on('error', reject);
+  });
+}
+
+test('--allow-origin (repeatable, added to the config file’s) lets those pages use the WebSocket; others get 403 and a hint', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sbx-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const config = join(dir, 'sandbox.json');
+  await writeFile(config, JSON.stringify({ xmpp: { allowedOrigins: ['https://file.example'] } }));
+  const p = run(['--config', config, '--json', '--data-dir', join(dir, 'data'), '--no-queue', '--c2s-port', '0', '--ws-port', '0', '--component-port', '-1', '--allow-origin', 'http://app.example:3000', '--allow-origin', 'https://other.example']);
+  t.after(() => p.child.kill('SIGKILL'));
+  const { websocket } = JSON.parse(await p.firstLine) as { websocket: string };
+  for (const origin of ['http://app.example:3000', 'https://other.example', 'https://file.example', 'http://localhost:5173']) {
+    assert.equal(await upgradeStatus(websocket, origin), 101, origin);
+  }
+  assert.equal(await upgradeStatus(websocket, 'http://evil.example'), 403);
+  const deadline = Date.now() + 3000;
+  while (!/evil\.example/.test(p.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.match(p.stderr(), /WebSocket upgrade from origin "http:\/\/evil\.example" .*refused with HTTP 403.*--allow-origin http:\/\/evil\.example.*xmppSandbox\.allowedOrigins/);
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0);
+
+  const bad = run(['--data-dir', join(dir, 'data'), '--no-queue', '--allow-origin', 'app.example']);
+  t.after(() => bad.child.kill('SIGKILL'));
+  assert.equal(await bad.exited, 2);
+  assert.match(bad.stderr(), /bad configuration: xmpp\.allowedOrigins: "app\.example" is not an origin/);
+  assert.match((await cli(['serve', '--help'])).out, /^  --allow-origin ORIGIN +let web pages from ORIGIN .*\(repeatable\)$/m);
 });

@@ -120,10 +120,10 @@ const reset = cmd('reset', 1, ['noauth', 'subscribed', 'fast'], (ctx) => {
   c.simple('RESET');
 });
 
-function clientInfoLine(c: Client): string {
+function clientInfoLine(c: Client, omem: number): string {
   const age = Math.floor((Date.now() - c.createdAt) / 1000);
   const flags = c.blocked ? 'b' : c.subscriptionCount > 0 ? 'P' : c.multi ? 'x' : 'N';
-  return `id=${c.id} addr=${c.addr} laddr=${c.socket?.localAddress}:${c.socket?.localPort} fd=0 name=${c.name} age=${age} idle=0 flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${c.multi ? c.multi.length : -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|info user=default redir=-1 resp=${c.proto} lib-name=${c.libName} lib-ver=${c.libVer}\n`;
+  return `id=${c.id} addr=${c.addr} laddr=${c.socket?.localAddress}:${c.socket?.localPort} fd=0 name=${c.name} age=${age} idle=0 flags=${flags} db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${c.multi ? c.multi.length : -1} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${omem} events=r cmd=client|info user=default redir=-1 resp=${c.proto} lib-name=${c.libName} lib-ver=${c.libVer}\n`;
 }
 
 const client: CommandSpec = {
@@ -148,10 +148,11 @@ const client: CommandSpec = {
       else ctx.client.libVer = val;
       ctx.client.simple('OK');
     }),
-    cmd('info', 2, [], (ctx) => ctx.client.bulk(clientInfoLine(ctx.client))),
+    cmd('info', 2, [], (ctx) => ctx.client.bulk(clientInfoLine(ctx.client, ctx.engine.outputBytes(ctx.client)))),
     cmd('list', -2, ['admin'], (ctx) => {
       let s = '';
-      for (const c of ctx.engine.clients) s += clientInfoLine(c);
+      // omem: reply bytes not yet read by the client (Engine.outputBytes, what the output limits count).
+      for (const c of ctx.engine.clients) s += clientInfoLine(c, ctx.engine.outputBytes(c));
       ctx.client.bulk(s);
     }),
   ],

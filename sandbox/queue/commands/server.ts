@@ -2,6 +2,7 @@
 // §5.2), CONFIG GET (redis-benchmark asks for save/appendonly), COMMAND (an empty table is
 // acceptable to redis-cli), BGREWRITEAOF, TIME, MULTI/EXEC/DISCARD.
 import * as os from 'node:os';
+import type { OutputBufferLimit, QueueConfig } from '../../config';
 import { REDIS_VERSION } from '../version';
 import { globMatch } from '../glob';
 import type { CommandContext, CommandSpec } from './types';
@@ -21,7 +22,17 @@ function infoText(ctx: CommandContext, sections: string[]): string {
     );
   }
   if (want('clients')) {
-    parts.push(`# Clients\r\nconnected_clients:${e.clients.size}\r\nblocked_clients:${e.blocking.blockedCount}\r\npubsub_clients:${[...e.clients].filter((c) => c.subscriptionCount > 0).length}\r\n`);
+    // client_recent_max_output_buffer: the biggest output buffer among the connected clients
+    // (redis.io INFO), measured as the output limits measure it (Engine.outputBytes).
+    let maxOut = 0;
+    let pubsubClients = 0;
+    for (const c of e.clients) {
+      maxOut = Math.max(maxOut, e.outputBytes(c));
+      if (c.subscriptionCount > 0) pubsubClients++;
+    }
+    parts.push(
+      `# Clients\r\nconnected_clients:${e.clients.size}\r\nclient_recent_max_output_buffer:${maxOut}\r\nblocked_clients:${e.blocking.blockedCount}\r\npubsub_clients:${pubsubClients}\r\n`,
+    );
   }
   if (want('memory')) {
     const m = process.memoryUsage();
@@ -34,7 +45,13 @@ function infoText(ctx: CommandContext, sections: string[]): string {
         (aof ? `aof_current_size:${aof.size}\r\naof_base_size:${aof.baseSize}\r\naof_last_write_status:ok\r\n` : ''),
     );
   }
-  if (want('stats')) parts.push(`# Stats\r\ntotal_commands_processed:${e.commandsProcessed}\r\npubsub_channels:${e.pubsub.channels.size}\r\npubsub_patterns:${e.pubsub.patterns.size}\r\n`);
+  if (want('stats')) {
+    // client_output_buffer_limit_disconnections: Redis 7.2's name for the same counter.
+    parts.push(
+      `# Stats\r\ntotal_commands_processed:${e.commandsProcessed}\r\npubsub_channels:${e.pubsub.channels.size}\r\npubsub_patterns:${e.pubsub.patterns.size}\r\n` +
+        `client_output_buffer_limit_disconnections:${e.outputLimitDisconnections}\r\n`,
+    );
+  }
   if (want('replication')) parts.push('# Replication\r\nrole:master\r\nconnected_slaves:0\r\n');
   if (want('keyspace')) {
     let ks = '# Keyspace\r\n';
@@ -61,7 +78,17 @@ function configValues(ctx: CommandContext): [string, string][] {
     ['maxmemory', '0'],
     ['proto-max-bulk-len', String(ctx.engine.limits.maxBulkLen)],
     ['client-query-buffer-limit', String(ctx.engine.limits.maxQueryBuffer)],
+    ['client-output-buffer-limit', outputBufferLimitText(q.clientOutputBufferLimit)],
   ];
+}
+
+/**
+ * CONFIG GET client-output-buffer-limit as Redis 7 answers it: `<class> <hard> <soft> <seconds>`
+ * for normal, slave and pubsub, in bytes. There are no replicas here: slave shows Redis's default.
+ */
+function outputBufferLimitText(l: QueueConfig['clientOutputBufferLimit']): string {
+  const one = (name: string, c: OutputBufferLimit) => `${name} ${c.hard} ${c.soft} ${c.softSeconds}`;
+  return [one('normal', l.normal), one('slave', { hard: 268435456, soft: 67108864, softSeconds: 60 }), one('pubsub', l.pubsub)].join(' ');
 }
 
 export const serverCommands: CommandSpec[] = [
@@ -87,6 +114,7 @@ export const serverCommands: CommandSpec[] = [
       }),
       cmd('resetstat', 2, ['admin'], (ctx) => {
         ctx.engine.commandsProcessed = 0;
+        ctx.engine.outputLimitDisconnections = 0;
         ctx.client.simple('OK');
       }),
     ],

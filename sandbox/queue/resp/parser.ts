@@ -108,7 +108,10 @@ export class RequestParser {
   private need = 0;
   private argsLeft = 0;
   private args: string[] = [];
+  /** Wire bytes of the arguments read so far ($len line, body, CRLF): bounds `args`, empty ones too. */
   private argBytes = 0;
+  /** Length of the current bulk's `$len\r\n` line. */
+  private argHead = 0;
   private bulkLen = -1;
   /** Absolute offsets, for the AOF loader: bytes consumed, and where the pending command began. */
   private consumed = 0;
@@ -158,6 +161,8 @@ export class RequestParser {
             if (len - pos > L.maxInline) throw new ProtocolError('Protocol error: too big mbulk count string');
             break;
           }
+          // The same bound once the line is complete, so the outcome does not depend on the chunking.
+          if (cr - pos >= L.maxInline) throw new ProtocolError('Protocol error: too big mbulk count string');
           const n = parseStrictInt(buf, pos + 1, cr);
           if (Number.isNaN(n) || n > 2147483647) throw new ProtocolError('Protocol error: invalid multibulk length');
           pos = cr + 2;
@@ -172,6 +177,7 @@ export class RequestParser {
           if (len - pos > L.maxInline) throw new ProtocolError('Protocol error: too big inline request');
           break;
         }
+        if (lf - pos > L.maxInline) throw new ProtocolError('Protocol error: too big inline request');
         const end = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf;
         const argv = splitInlineArgs(buf.toString('latin1', pos, end));
         if (argv === null) throw new ProtocolError('Protocol error: unbalanced quotes in request');
@@ -189,9 +195,11 @@ export class RequestParser {
           if (len - pos > L.maxInline) throw new ProtocolError('Protocol error: too big bulk count string');
           break;
         }
+        if (cr - pos >= L.maxInline) throw new ProtocolError('Protocol error: too big bulk count string');
         const n = parseStrictInt(buf, pos + 1, cr);
         if (Number.isNaN(n) || n < 0 || n > L.maxBulkLen) throw new ProtocolError('Protocol error: invalid bulk length');
-        if (this.argBytes + n > L.maxQueryBuffer) throw new ProtocolError('Protocol error: query buffer limit exceeded');
+        this.argHead = cr + 2 - pos;
+        if (this.argBytes + this.argHead + n + 2 > L.maxQueryBuffer) throw new ProtocolError('Protocol error: query buffer limit exceeded');
         pos = cr + 2;
         this.bulkLen = n;
       }
@@ -209,7 +217,7 @@ export class RequestParser {
         break;
       }
       this.args.push(buf.toString('latin1', pos, pos + bl));
-      this.argBytes += bl;
+      this.argBytes += this.argHead + bl + 2;
       pos += bl + 2;
       this.bulkLen = -1;
       if (--this.argsLeft === 0) {

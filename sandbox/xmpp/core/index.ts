@@ -6,6 +6,7 @@ import type { Logger } from '../../log';
 import type { TraceBus } from '../../trace/bus';
 import { defaultRoute } from '../plugins/default-route';
 import { builtinPlugins } from '../plugins/index';
+import { OfflineDelivery } from './offline-delivery';
 import { DiskOfflineStore } from './offline-store';
 import { Pipeline } from './pipeline';
 import { PluginRegistry } from './registry';
@@ -33,15 +34,17 @@ export function createSessionManagerCore(opts: {
   const registry = new PluginRegistry(() => changed('plugins-changed'));
   const offline = new DiskOfflineStore(config.dataDir, config.xmpp.offlineQuota, log.child('offline'), () => changed('offline-changed'));
   const pipeline = new Pipeline({ config, trace, log: log.child('sm'), router, offline, registry, defaultAction: defaultRoute });
+  const delivery = new OfflineDelivery({ store: offline, router: router.view, pipeline, highWaterBytes: config.xmpp.outboundHighWaterBytes, log: log.child('offline') });
   const sm = new SessionManager({
     domain: config.xmpp.domain,
     router,
     pipeline,
     registry,
     offline,
+    delivery,
     log: log.child('sm'),
     changed: (what) => changed(what === 'sessions' ? 'sessions-changed' : 'components-changed'),
   });
-  for (const p of builtinPlugins(() => registry.plugins().map((r) => r.plugin), { router, offline })) registry.add(p, 'builtin');
+  for (const p of builtinPlugins(() => registry.plugins().map((r) => r.plugin), { router, offline, delivery })) registry.add(p, 'builtin');
   return { router, registry, offline, pipeline, sm };
 }

@@ -9,7 +9,8 @@ import type { Logger } from '../../log';
 import type { PacketSource } from '../../trace/events';
 import { JidError, parseJid, toBare, tryParseJid, withResource, type Jid } from '../jid';
 import { BindError, type SessionManagerPort, type StreamSession } from '../session';
-import { errorReply } from './errors';
+import { errorReply, mayBounce } from './errors';
+import type { OfflineDelivery } from './offline-delivery';
 import type { DiskOfflineStore } from './offline-store';
 import { isStanzaKind, jidAttr, makePacket } from './packet';
 import type { Pipeline } from './pipeline';
@@ -26,6 +27,8 @@ export interface SessionManagerDeps {
   pipeline: Pipeline;
   registry: PluginRegistry;
   offline: DiskOfflineStore;
+  /** Paced delivery out of the store (re-routed stanzas go through it, like the flood). */
+  delivery: Pick<OfflineDelivery, 'redeliver'>;
   log: Logger;
   /** Something about sessions/components changed (explorer refresh). */
   changed(what: 'sessions' | 'components'): void;
@@ -107,13 +110,13 @@ export class SessionManager implements SessionManagerPort {
     } catch (err) {
       const msg = err instanceof JidError ? err.message : String(err);
       this.d.log.debug(`refused a stanza with a malformed address: ${msg}`);
-      if (session && stanza.attrs.type !== 'error') {
-        const reply = errorReply(stanza, 'jid-malformed', this.domain, msg);
-        reply.attrs.from = this.domain;
-        if (stampFrom) reply.attrs.to = stampFrom.full;
-        else delete reply.attrs.to;
-        if (session.send(reply)) this.d.pipeline.stanzasOut++;
-      }
+      this.refuse(stanza, session, stampFrom, 'jid-malformed', msg);
+      return null;
+    }
+    // RFC 6120 §8.2.3: an iq get/set carries exactly one payload (with two, two plugins each answered it).
+    const type = stanza.attrs.type;
+    if (stanza.name === 'iq' && (type === 'get' || type === 'set') && stanza.getChildElements().length !== 1) {
+      this.refuse(stanza, session, stampFrom, 'bad-request', `an iq of type ${type} needs exactly one payload element (RFC 6120 §8.2.3)`);
       return null;
     }
     // RFC 6121 §8.1.1.1 (docs/interop.md §3.1): a message without `to` is for the sender's bare JID.
@@ -124,6 +127,16 @@ export class SessionManager implements SessionManagerPort {
     const p = makePacket({ element: stanza, direction, source, session, from, to });
     void this.d.pipeline.run(p);
     return p.id;
+  }
+
+  /** Answers a stanza refused before it became a packet; RFC 6120 §8.3.1: never an error to an error, nor to an iq result. */
+  private refuse(stanza: Element, session: StreamSession | null, stampFrom: Jid | null, condition: 'jid-malformed' | 'bad-request', text: string): void {
+    if (!session || !mayBounce(stanza)) return;
+    const reply = errorReply(stanza, condition, this.domain, text);
+    reply.attrs.from = this.domain;
+    if (stampFrom) reply.attrs.to = stampFrom.full;
+    else if (condition === 'jid-malformed') delete reply.attrs.to;
+    if (session.send(reply)) this.d.pipeline.stanzasOut++;
   }
 
   componentUp(session: StreamSession): boolean {
@@ -156,36 +169,40 @@ export class SessionManager implements SessionManagerPort {
   }
 
   /**
-   * XEP-0198 §4/§5 (docs/interop.md §3.7): unacknowledged messages are not lost. One that was
-   * addressed to the bare JID is routed again (another resource, else offline storage); one
-   * for this full JID is stored offline for the bare JID.
+   * XEP-0198 §4/§5 (docs/interop.md §3.7): unacknowledged messages are not lost. They are stored
+   * offline for the bare JID, in order (a message without `to` gets the bare JID), then delivered
+   * from there like the flood (core/offline-delivery.ts): to the user's best available resource
+   * if one is online, paced by its flow control, each removed only once delivered; else on the
+   * next presence. (Handing thousands of them to another resource at once would only push that
+   * one past its send limit.) Messages the dead session was itself delivering from the store
+   * never come back here: they are still stored.
    */
   private reroute(jid: Jid, unacked: Element[]): void {
+    let stored = 0;
     for (const el of unacked) {
       if (el.name !== 'message' || el.attrs.type === 'error' || el.attrs.type === 'groupchat' || el.attrs.type === 'headline') continue;
-      const to = el.attrs.to;
       const src: PacketSource = { kind: 'server', jid: jid.full };
       const copy = cloneElement(el);
-      if (!to || to === jid.bare) {
-        copy.attrs.to = jid.bare;
-        this.enter(copy, 'in', null, src, null);
-        continue;
-      }
-      const p = makePacket({ element: copy, direction: 'in', source: src, session: null, from: tryParseJid(copy.attrs.from), to: jid });
-      const stored = storeOffline(this.d.offline, this.domain, jid.bare, p.element);
+      if (!copy.attrs.to) copy.attrs.to = jid.bare;
+      const p = makePacket({ element: copy, direction: 'in', source: src, session: null, from: tryParseJid(copy.attrs.from), to: tryParseJid(copy.attrs.to) ?? jid });
+      const ok = storeOffline(this.d.offline, this.domain, jid.bare, p.element);
+      if (ok) stored++;
       if (this.d.pipeline.deps.trace.active) {
         this.d.pipeline.traceArrival(p);
-        this.d.pipeline.traceOutcome(p, stored ? 'stored-offline' : 'dropped', stored ? { to: [jid.bare] } : { reason: 'offline quota full' });
+        this.d.pipeline.traceOutcome(p, ok ? 'stored-offline' : 'dropped', ok ? { to: [jid.bare] } : { reason: 'offline quota full' });
       }
-      if (!stored) this.d.log.warn(`offline quota full for ${jid.bare}: an unacknowledged message to ${jid.full} was dropped`);
+      if (!ok) this.d.log.warn(`offline quota full for ${jid.bare}: an unacknowledged message to ${copy.attrs.to} was dropped`);
     }
+    if (stored > 0) this.d.delivery.redeliver(jid.bare);
   }
 
   detached(_session: StreamSession): void {
     this.d.changed('sessions');
   }
 
-  resumed(_session: StreamSession): void {
+  resumed(session: StreamSession): void {
     this.d.changed('sessions');
+    // A flood that stopped while the session was detached goes on (XEP-0198 §5).
+    if (session.jid) this.d.delivery.redeliver(session.jid.bare);
   }
 }

@@ -2,6 +2,7 @@
 // They read through ctx like any plugin (the proof that sandbox/plugin-api.ts is enough to
 // write one); the few that own server state get the privileged methods they need here, at
 // creation, and only those: ctx never carries them, so no user plugin can reach them.
+import type { OfflineDelivery } from '../core/offline-delivery';
 import type { OfflineStore } from '../core/offline-store';
 import type { Plugin } from '../core/plugin';
 import type { Router } from '../core/router';
@@ -20,15 +21,21 @@ import { versionPlugin } from './version';
 export interface BuiltinCapabilities {
   router: Router;
   offline: OfflineStore;
+  /**
+   * Paced delivery out of the offline store (core/offline-delivery.ts): the offline plugin gets
+   * its flood, the XEP-0013 plugin its fetch. Writes outside a packet's run, to one session, with
+   * flow control and a receipt per message; user plugins only ever see ctx.offline (read-only).
+   */
+  delivery: OfflineDelivery;
 }
 
-export function builtinPlugins(all: () => readonly Plugin[], { router, offline }: BuiltinCapabilities): Plugin[] {
+export function builtinPlugins(all: () => readonly Plugin[], { router, offline, delivery }: BuiltinCapabilities): Plugin[] {
   return [
     createPresencePlugin(router),
     createMessagePlugin(router),
     iqPlugin,
-    createOfflinePlugin(router, offline),
-    createOfflineFlexiblePlugin(router, offline),
+    createOfflinePlugin(router, offline, delivery),
+    createOfflineFlexiblePlugin(router, offline, delivery),
     pingPlugin,
     createDiscoPlugin(all),
     versionPlugin,

@@ -2,30 +2,26 @@
 // node http://jabber.org/protocol/offline (§2.2, §2.3), <offline><fetch/> (§2.6),
 // view/remove by node (§2.4, §2.5), <purge/> (§2.7). A session that used any of it gets
 // no flood on presence (§2.2). Messages are removed only by remove or purge.
-// It reads through ctx.offline like any plugin; removing and the §2.2 mark are handed to it
-// at creation (plugins/index.ts).
+// Fetch and view are paced by the session's flow control like the flood (core/offline-delivery.ts,
+// docs/interop.md §3.6): the IQ is answered once the last message is written (§2.6), and the
+// user's later XEP-0013 requests wait for that (this plugin keeps a bare JID's packets in order).
+// It reads through ctx.offline like any plugin; removing, the §2.2 mark and the paced delivery
+// are handed to it at creation (plugins/index.ts).
 
 import { xml } from '@xmpp/xml';
+import type { OfflineDelivery } from '../core/offline-delivery';
 import type { Plugin, PluginContext } from '../core/plugin';
 import type { Packet } from '../core/packet';
 import type { OfflineStore } from '../core/offline-store';
 import type { Router } from '../core/router';
-import { parseStored } from './offline';
 import { NS_DATA_FORMS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_OFFLINE } from '../vocabulary';
-
-
-function deliverItem(ctx: PluginContext, xmlText: string, node: string): void {
-  const el = parseStored(xmlText);
-  el.append(xml('offline', { xmlns: NS_OFFLINE }, xml('item', { node })));
-  ctx.deliver(ctx.session!, el);
-}
 
 function ownOrServer(p: Packet, ctx: PluginContext): boolean {
   return ctx.isServer(p.to) || (!!p.to && !p.to.resource && p.to.bare === p.from?.bare);
 }
 
-/** Privileged: removing stored messages (ctx.offline is read-only) and the XEP-0013 §2.2 mark. */
-export const createOfflineFlexiblePlugin = (router: Pick<Router, 'markFlexibleOffline'>, store: Pick<OfflineStore, 'remove'>): Plugin => ({
+/** Privileged: removing stored messages (ctx.offline is read-only), the XEP-0013 §2.2 mark and the paced delivery. */
+export const createOfflineFlexiblePlugin = (router: Pick<Router, 'markFlexibleOffline'>, store: Pick<OfflineStore, 'remove'>, delivery: Pick<OfflineDelivery, 'fetch'>): Plugin => ({
   id: 'offline-flexible',
   handles: [
     { path: ['iq', 'offline'], xmlns: NS_OFFLINE },
@@ -70,8 +66,7 @@ export const createOfflineFlexiblePlugin = (router: Pick<Router, 'markFlexibleOf
     }
     if (q.getChild('fetch')) {
       if (p.type !== 'get') return ctx.error('bad-request');
-      for (const it of items) deliverItem(ctx, it.xml, it.node);
-      return ctx.result();
+      return delivery.fetch(ctx.session, bare, items, p, 'offline-flexible').then(() => ctx.result());
     }
     if (q.getChild('purge')) {
       if (p.type !== 'set') return ctx.error('bad-request');
@@ -87,8 +82,8 @@ export const createOfflineFlexiblePlugin = (router: Pick<Router, 'markFlexibleOf
     }
     const byNode = new Map(items.map((i) => [i.node, i]));
     if (nodes.some((n) => !byNode.has(n))) return ctx.error('item-not-found');
-    if (action === 'view') for (const n of nodes) deliverItem(ctx, byNode.get(n)!.xml, n);
-    else store.remove(bare, nodes);
+    if (action === 'view') return delivery.fetch(ctx.session, bare, nodes.map((n) => byNode.get(n)!), p, 'offline-flexible').then(() => ctx.result());
+    store.remove(bare, nodes);
     ctx.result();
   },
   discoFeatures: () => [NS_OFFLINE],

@@ -3,14 +3,16 @@
 // deliver is stored with <delay xmlns='urn:xmpp:delay'> (XEP-0203 §3, XEP-0160 §4);
 // XEP-0334 <no-store/> wins, <store/> stores even without a body; quota → service-unavailable.
 // process (presence): flush once per session on the first broadcast available presence with
-// priority ≥ 0, in order — unless the session used XEP-0013 (§2.2: no flood).
-// It reads through ctx.offline / ctx.router like any plugin; writing the store and marking
-// the flush are handed to it at creation (plugins/index.ts).
+// priority ≥ 0, in order — unless the session used XEP-0013 (§2.2: no flood). The flush runs
+// after the presence, paced by the session's flow control, and removes each message only once
+// it is delivered (core/offline-delivery.ts, docs/interop.md §3.6).
+// It reads through ctx.offline / ctx.router like any plugin; writing the store, marking the
+// flush and the paced delivery are handed to it at creation (plugins/index.ts).
 
 import { cloneElement } from '../xml/clone';
 import { xml, type Element } from '@xmpp/xml';
-import parse from '@xmpp/xml/lib/parse.js';
-import type { Plugin, PluginContext } from '../core/plugin';
+import type { OfflineDelivery } from '../core/offline-delivery';
+import type { Plugin } from '../core/plugin';
 import type { OfflineStore } from '../core/offline-store';
 import type { Router } from '../core/router';
 import { parsePriority } from './presence';
@@ -32,36 +34,17 @@ export function withDelay(el: Element, domain: string, stamp: string): Element {
 }
 
 /** Store `el` for `bare`; false when the quota is full. */
-export function storeOffline(store: OfflineStore, domain: string, bare: string, el: Element): boolean {
+export function storeOffline(store: Pick<OfflineStore, 'add'>, domain: string, bare: string, el: Element): boolean {
   const stamp = new Date().toISOString();
   return store.add(bare, { from: el.attrs.from ?? '', stamp, xml: withDelay(el, domain, stamp).toString() }) !== null;
 }
 
-export function parseStored(x: string): Element {
-  return parse(x);
-}
-
-function flush(ctx: PluginContext, store: OfflineStore, bare: string): number {
-  const items = ctx.offline.list(bare);
-  if (items.length === 0) return 0;
-  const nodes: string[] = [];
-  for (const it of items) {
-    try {
-      ctx.deliver(ctx.session!, parseStored(it.xml));
-    } catch (err) {
-      ctx.log.warn(`offline item ${it.node} of ${bare} does not parse; dropped`, err);
-    }
-    nodes.push(it.node);
-  }
-  store.remove(bare, nodes);
-  return nodes.length;
-}
-
 /**
  * The offline plugin's privileged capabilities: the writable store (ctx.offline is read-only,
- * so no user plugin can drop or forge stored messages) and the once-per-session flush mark.
+ * so no user plugin can drop or forge stored messages), the once-per-session flush mark, and
+ * the paced delivery that removes what it delivered.
  */
-export const createOfflinePlugin = (router: Pick<Router, 'markOfflineFlushed'>, store: OfflineStore): Plugin => ({
+export const createOfflinePlugin = (router: Pick<Router, 'markOfflineFlushed'>, store: Pick<OfflineStore, 'add'>, delivery: Pick<OfflineDelivery, 'flood'>): Plugin => ({
   id: 'offline',
   handles: [{ path: ['presence'] }],
   directions: ['out'],
@@ -71,7 +54,8 @@ export const createOfflinePlugin = (router: Pick<Router, 'markOfflineFlushed'>, 
     const st = ctx.router.stateOf(ctx.session);
     if (!st || st.ended || st.offlineFlushed || st.flexibleOffline || parsePriority(p.element) < 0) return false;
     router.markOfflineFlushed(st.session);
-    return flush(ctx, store, st.jid.bare) > 0 ? undefined : false;
+    // Started, not awaited: the presence goes on; the messages follow at the reader's pace.
+    return delivery.flood(ctx.session, st.jid.bare, p, 'offline') ? undefined : false;
   },
   postProcess(p, ctx) {
     if (p.kind !== 'message' || p.direction !== 'in' || ctx.decided || !ctx.isLocalUser(p.to)) return;

@@ -16,12 +16,10 @@ import { NS_BIND, NS_CLIENT, NS_COMPONENT, NS_FRAMING, NS_SASL, NS_SERVER, NS_SE
 import { streamErrorXml } from './stream-error';
 import { StreamGuard } from './stream-guard';
 import { c2sHeaderXml, checkC2sHeader, newStreamId } from './stream-header';
-import type { Wire } from './wire';
+import type { Wire, WriteDone } from './wire';
 
 // RFC 6120 §6.4.5: allow a reasonable number of retries, then close.
 const MAX_AUTH_FAILURES = 3;
-// A connection that has not bound (or resumed) by then is dropped (RFC 6120 §4.9.3.4).
-const BIND_TIMEOUT_MS = 60_000;
 // On TCP the stream default namespace is jabber:client, so these are implied; WebSocket
 // stanzas carry xmlns='jabber:client' explicitly (RFC 7395 §3.3.3).
 const IMPLIED_TCP = [NS_CLIENT, NS_SERVER, NS_COMPONENT];
@@ -57,7 +55,14 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
       { framed: this.framed, maxElementBytes: x.maxStanzaBytes },
     );
     wire.onClose(() => this.onWireClose());
-    this.bindTimer = setTimeout(() => this.bad('connection-timeout', `not bound after ${BIND_TIMEOUT_MS / 1000} s`), BIND_TIMEOUT_MS);
+    // The send limit (RFC 6120 §4.9.3.17) and the flow control of bulk delivery (docs/interop.md §3.6).
+    wire.outboundLimit = x.maxOutboundBytes;
+    wire.onDrain(() => {
+      if (this.session.carrier === this) this.session.drained();
+    });
+    // A connection that has not bound (or resumed) within xmpp.preAuthTimeoutSec is dropped
+    // (RFC 6120 §4.9.3.4): idle and slowloris streams hold no socket longer than that.
+    this.bindTimer = setTimeout(() => this.bad('connection-timeout', `${this.username === null ? 'not authenticated' : 'not bound'} after ${x.preAuthTimeoutSec} s (xmpp.preAuthTimeoutSec)`), x.preAuthTimeoutSec * 1000);
     this.bindTimer.unref();
     ctx.log.debug(`${this.session.id}: connected from ${wire.remote}`);
   }
@@ -68,8 +73,16 @@ export class C2sConnection implements C2sCarrier, ClosableStream {
 
   // ---- C2sCarrier -------------------------------------------------------------------
 
-  writeStanza(el: Element): void {
-    this.wire.write(this.framed ? serializeTop(el, IMPLIED_WS, NS_CLIENT) : serializeTop(el, IMPLIED_TCP));
+  writeStanza(el: Element, done?: WriteDone): void {
+    this.wire.write(this.framed ? serializeTop(el, IMPLIED_WS, NS_CLIENT) : serializeTop(el, IMPLIED_TCP), done);
+  }
+
+  get backlog(): number {
+    return this.wire.backlog;
+  }
+
+  get open(): boolean {
+    return this.state !== 'closed' && this.wire.open;
   }
 
   writeNonza(xml: string): void {

@@ -1,19 +1,29 @@
 // A c2s session as the session manager sees it (StreamSession). It outlives its connection
 // when XEP-0198 resumption is on: the connection (C2sConnection) can drop and a new one
 // can take the session over (XEP-0198 §5).
+// Bulk senders (the offline store's delivery, docs/interop.md §3.6) get flow control and
+// receipts: `writable` / whenWritable() against config xmpp.outboundHighWaterBytes, and
+// sendTracked(), whose receipt answers once the stanza reached the OS (XEP-0198 off) or was
+// acknowledged (XEP-0198 on), or false when the session ends first.
 
 import { randomBytes } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { Jid } from '../jid';
 import type { StreamErrorCondition } from '../session';
 import { AckQueue } from './ack-queue';
+import type { WriteDone } from './wire';
 import type { EndableSession, StreamContext } from './context';
 import { NS_SM } from '../vocabulary';
 
 /** What a session needs from the connection currently carrying it. */
 export interface C2sCarrier {
   readonly transport: 'tcp' | 'websocket';
-  writeStanza(el: Element): void;
+  /** `done`: whether it reached the OS (Wire.write). */
+  writeStanza(el: Element, done?: WriteDone): void;
+  /** Bytes written and not yet taken by the OS (Wire.backlog). */
+  readonly backlog: number;
+  /** It still takes writes (Wire.open): false from the moment its stream closes or its socket dies. */
+  readonly open: boolean;
   writeNonza(xml: string): void;
   close(condition?: StreamErrorCondition, text?: string): void;
 }
@@ -41,6 +51,8 @@ export class C2sSession implements EndableSession {
   private requestedUpTo = 0;
   private ackTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
+  /** whenWritable() callers waiting for the backlog to go down (or the session to end). */
+  private writableWaiters: ((open: boolean) => void)[] = [];
 
   constructor(readonly id: string, carrier: C2sCarrier, private readonly ctx: StreamContext) {
     this.carrier = carrier;
@@ -59,6 +71,47 @@ export class C2sSession implements EndableSession {
     if (!this.carrier) return false;
     this.carrier.writeStanza(stanza);
     return true;
+  }
+
+  /** StreamSession.sendTracked: send() with a receipt (see the header). */
+  sendTracked(stanza: Element, done: (delivered: boolean) => void): boolean {
+    if (this.ended) return false;
+    if (this.sm !== 'off') {
+      // XEP-0198 §4: delivered once acknowledged; the receipt rides in the ack queue.
+      this.queue.push(stanza, done);
+      if (!this.carrier) return true; // detached: retransmitted on resumption (XEP-0198 §5)
+      this.carrier.writeStanza(stanza);
+      this.scheduleAckRequest();
+      return true;
+    }
+    if (!this.carrier) return false;
+    this.carrier.writeStanza(stanza, done);
+    return true;
+  }
+
+  /** StreamSession.writable: connected and under the high-water mark. */
+  get writable(): boolean {
+    return !this.ended && this.carrier !== null && this.carrier.open && this.carrier.backlog < this.ctx.config.xmpp.outboundHighWaterBytes;
+  }
+
+  /** StreamSession.whenWritable: `fn(true)` once the backlog is under half the high-water mark, `fn(false)` if the session ends first. */
+  whenWritable(fn: (open: boolean) => void): void {
+    if (this.ended) {
+      process.nextTick(fn, false);
+      return;
+    }
+    this.writableWaiters.push(fn);
+    this.drained();
+  }
+
+  /** The carrier handed bytes to the OS, or a resumed connection took over: wake the waiters if there is room. */
+  drained(): void {
+    if (this.writableWaiters.length === 0 || !this.carrier || !this.carrier.open || this.carrier.backlog >= this.ctx.config.xmpp.outboundHighWaterBytes / 2) return;
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    process.nextTick(() => {
+      for (const fn of waiters) fn(true);
+    });
   }
 
   close(condition?: StreamErrorCondition, text?: string): void {
@@ -81,8 +134,9 @@ export class C2sSession implements EndableSession {
     }
   }
 
-  private requestAck(): void {
-    if (!this.carrier) return;
+  /** StreamSession.requestAck: an <r/> now, unless everything sent was already asked about. */
+  requestAck(): void {
+    if (!this.carrier || this.sm !== 'on' || this.queue.sent === this.requestedUpTo) return;
     this.requestedUpTo = this.queue.sent;
     this.carrier.writeNonza(`<r xmlns='${NS_SM}'/>`);
   }
@@ -127,6 +181,7 @@ export class C2sSession implements EndableSession {
     this.carrier = carrier;
     this.transport = carrier.transport;
     this.sm = 'on';
+    this.drained();
   }
 
   endDetached(): void {
@@ -143,7 +198,12 @@ export class C2sSession implements EndableSession {
     this.expiryTimer = null;
     this.ctx.sessions.delete(this);
     if (this.smId) this.ctx.resumable.delete(this.smId);
+    // Tracked stanzas (offline delivery) are answered false here and stay with their owner;
+    // the rest go back to the session manager for re-routing (XEP-0198 §4/§5).
     const unacked = this.queue.drain();
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const fn of waiters) fn(false);
     if (this.bound) this.ctx.guard('ended', () => this.ctx.sm.ended(this, unacked), undefined);
   }
 

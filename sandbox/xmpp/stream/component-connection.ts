@@ -52,6 +52,7 @@ export class ComponentConnection implements EndableSession, ClosableStream {
       { framed: false, maxElementBytes: ctx.config.xmpp.maxStanzaBytes },
     );
     wire.onClose(() => this.onWireClose());
+    wire.outboundLimit = ctx.config.xmpp.maxOutboundBytes; // the send limit (RFC 6120 §4.9.3.17)
     const timer = setTimeout(() => {
       if (this.state === 'header' || this.state === 'handshake') this.bad('connection-timeout', `no handshake after ${HANDSHAKE_TIMEOUT_MS / 1000} s`);
     }, HANDSHAKE_TIMEOUT_MS);

@@ -67,6 +67,9 @@ function decodeEntities(s: string): string {
   });
 }
 
+/** What the incomplete token at the start of the buffer needs before parsing it again can make progress. */
+type Wait = null | 'text' | 'end-tag' | 'pi' | 'cdata' | 'start-tag';
+
 function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13;
 }
@@ -89,6 +92,19 @@ export class XmlStreamParser {
   private consumed = 0;
   /** Index in buf where the text or markup being parsed begins (the error offset). */
   private mark = 0;
+  // A large token dribbled in small chunks (text, a start tag with many attributes) would be
+  // re-joined and re-scanned from its start on every chunk: quadratic time. Instead, chunks that
+  // cannot end the token wait in `pending` (armWait/mayEnd), so each byte is scanned a bounded
+  // number of times.
+  private wait: Wait = null;
+  /** 'start-tag': the quote (34, 39) the scan is inside, or 0. */
+  private quote = 0;
+  /** 'pi', 'cdata': the last two characters seen, for a '?>' or ']]>' split across chunks. */
+  private tail2 = '';
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** UTF-8 bytes of buf while waiting. */
+  private restBytes = 0;
 
   constructor(private readonly handler: XmlStreamHandler, private readonly opts: XmlStreamParserOptions) {
     this.declAllowed = !opts.framed;
@@ -108,6 +124,8 @@ export class XmlStreamParser {
     this.stopped = true;
     this.buf = '';
     this.pos = 0;
+    this.wait = null;
+    this.pending = [];
   }
 
   /** True when no element is open and no input waits for more (e.g. a tag cut in half). */
@@ -117,7 +135,23 @@ export class XmlStreamParser {
 
   write(chunk: Uint8Array | string): void {
     if (this.stopped) return;
-    const s = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let s = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    if (this.wait !== null) {
+      if (!this.mayEnd(s)) {
+        this.pending.push(s);
+        this.pendingBytes += utf8ByteLength(s);
+        const max = this.opts.maxElementBytes;
+        // compact()'s bound on the unparsed tail, for the tail plus what waits.
+        if ((this.elStart >= 0 ? this.elCarryBytes : 0) + this.restBytes + this.pendingBytes > max) this.fail('policy-violation', `element larger than ${max} bytes`);
+        return;
+      }
+      this.wait = null;
+      if (this.pending.length > 0) {
+        s = this.pending.join('') + s;
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+    }
     this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + s : s;
     this.pos = 0;
     if (this.elStart > 0) this.elStart = 0;
@@ -157,6 +191,65 @@ export class XmlStreamParser {
     const carry = this.elStart >= 0 ? this.elCarryBytes : 0;
     if (carry + rest.length * 3 > max && carry + utf8ByteLength(rest) > max) {
       throw new ParseError('policy-violation', `element larger than ${max} bytes`);
+    }
+    this.armWait();
+  }
+
+  /** After compact(): what the incomplete token at the start of buf waits for (short ones: nothing, they are parsed again). */
+  private armWait(): void {
+    const b = this.buf;
+    this.wait = null;
+    if (b.length < 2) return;
+    const c1 = b.charCodeAt(1);
+    if (b.charCodeAt(0) !== 60 /* < */) this.wait = 'text';
+    else if (c1 === 47 /* / */) this.wait = 'end-tag';
+    else if (c1 === 63 /* ? */) this.wait = 'pi';
+    else if (c1 === 33 /* ! */) this.wait = b.startsWith('<![CDATA[') ? 'cdata' : null;
+    else {
+      this.wait = 'start-tag';
+      let q = 0;
+      for (let i = 1; i < b.length; i++) {
+        const c = b.charCodeAt(i);
+        if (q !== 0) {
+          if (c === q) q = 0;
+        } else if (c === 34 || c === 39) q = c;
+      }
+      this.quote = q;
+    }
+    if (this.wait !== null) {
+      this.restBytes = utf8ByteLength(b);
+      this.tail2 = b.slice(-2);
+    }
+  }
+
+  /** Could `s` end the token being waited for (or show an error in it)? Updates the scan state when not. */
+  private mayEnd(s: string): boolean {
+    switch (this.wait) {
+      case 'text':
+        return s.indexOf('<') !== -1;
+      case 'end-tag':
+        return s.indexOf('>') !== -1;
+      case 'pi':
+      case 'cdata': {
+        const t = this.tail2 + s;
+        this.tail2 = t.slice(-2);
+        return t.indexOf(this.wait === 'pi' ? '?>' : ']]>') !== -1;
+      }
+      case 'start-tag': {
+        // findTagEnd's scan: '>' ends the tag, '<' outside quotes is an error.
+        let q = this.quote;
+        for (let i = 0; i < s.length; i++) {
+          const c = s.charCodeAt(i);
+          if (q !== 0) {
+            if (c === q) q = 0;
+          } else if (c === 62 || c === 60) return true;
+          else if (c === 34 || c === 39) q = c;
+        }
+        this.quote = q;
+        return false;
+      }
+      default:
+        return true;
     }
   }
 
@@ -213,7 +306,11 @@ export class XmlStreamParser {
           this.appendText(raw, raw);
           this.pos = end + 3;
         } else {
-          const word = /^[A-Za-z]*/.exec(buf.slice(lt + 2, lt + 12))![0];
+          const head = buf.slice(lt + 2, lt + 12);
+          const word = /^[A-Za-z]*/.exec(head)![0];
+          // The word may go on in the next chunk: wait until it ends (or is 10 letters long), so
+          // the reason reads the same however the input was split.
+          if (word.length === head.length && head.length < 10) return;
           throw new ParseError('restricted-xml', word ? `<!${word}> declaration` : "'<!' markup");
         }
       } else {
@@ -225,8 +322,11 @@ export class XmlStreamParser {
     }
   }
 
+  /** `text` starts at `mark`; an error points at its first non-whitespace character, whatever the chunking. */
   private outsideText(text: string): void {
-    if (NOT_WHITESPACE.test(text)) {
+    const bad = text.search(NOT_WHITESPACE);
+    if (bad !== -1) {
+      this.mark += bad;
       throw new ParseError('not-well-formed', 'text outside of any element');
     }
   }

@@ -35,7 +35,9 @@ async function waitPort(port: number, child: ChildProcess, log: () => string): P
   }
 }
 
-export async function startProsody(o: { components: Record<string, string>; accounts: Record<string, string> }): Promise<Prosody> {
+/** `domain`: the VirtualHost (default localhost); components and accounts live there. */
+export async function startProsody(o: { components: Record<string, string>; accounts: Record<string, string>; domain?: string }): Promise<Prosody> {
+  const domain = o.domain ?? 'localhost';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prosody-'));
   const c2sPort = await freePort();
   const componentPort = await freePort();
@@ -58,12 +60,12 @@ modules_enabled = { "disco"; "roster"; "saslauth"; "ping"; "version"; "register"
 modules_disabled = { "s2s" }
 c2s_require_encryption = false; allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"; allow_registration = true; min_seconds_between_registrations = 0
-VirtualHost "localhost"
+VirtualHost "${domain}"
 ${components}`,
   );
   spawnSync('chown', ['-R', 'prosody:prosody', dir]);
   for (const [user, pass] of Object.entries(o.accounts)) {
-    const r = spawnSync('runuser', ['-u', 'prosody', '--', 'prosodyctl', '--config', cfg, 'register', user, 'localhost', pass], { encoding: 'utf8' });
+    const r = spawnSync('runuser', ['-u', 'prosody', '--', 'prosodyctl', '--config', cfg, 'register', user, domain, pass], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`prosodyctl register ${user}: ${r.stderr}${r.stdout}`);
   }
   const child = spawn('runuser', ['-u', 'prosody', '--', 'prosody', '--config', cfg, '-F'], { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
@@ -75,7 +77,7 @@ ${components}`,
   return {
     c2sPort,
     componentPort,
-    domain: 'localhost',
+    domain,
     async stop() {
       const pidFile = path.join(dir, 'prosody.pid');
       const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : 0;

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveConfig, type AppendFsync } from '../../../sandbox/config';
+import { resolveConfig, type AppendFsync, type DeepPartial, type QueueConfig } from '../../../sandbox/config';
 import { LogHub } from '../../../sandbox/log';
 import { createQueueServer, type QueueServer, type QueueServerOptions } from '../../../sandbox/queue/server';
 import { TraceBus } from '../../../sandbox/trace/bus';
@@ -43,10 +43,19 @@ export interface Embedded extends Target {
 }
 
 export async function startEmbedded(
-  o: TargetOptions & { dataDir?: string; appendfsync?: AppendFsync; port?: number; trace?: boolean } & Pick<QueueServerOptions, 'limits' | 'aofRewriteMinBytes'> = {},
+  o: TargetOptions & {
+    dataDir?: string;
+    appendfsync?: AppendFsync;
+    port?: number;
+    trace?: boolean;
+    clientOutputBufferLimit?: DeepPartial<QueueConfig['clientOutputBufferLimit']>;
+  } & Pick<QueueServerOptions, 'limits' | 'aofRewriteMinBytes'> = {},
 ): Promise<Embedded> {
   const dataDir = o.dataDir ?? tmpDir();
-  const config = resolveConfig({ dataDir, queue: { port: o.port ?? 0, requirepass: o.requirepass ?? '', appendfsync: o.appendfsync ?? 'everysec' } });
+  const config = resolveConfig({
+    dataDir,
+    queue: { port: o.port ?? 0, requirepass: o.requirepass ?? '', appendfsync: o.appendfsync ?? 'everysec', clientOutputBufferLimit: o.clientOutputBufferLimit },
+  });
   const hub = new LogHub('debug');
   const logs: string[] = [];
   hub.addSink((level, m) => logs.push(`${level} ${m}`));

@@ -2,7 +2,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { connect, isMessage, startServer, sync, xml, type TestServer } from './core/server-harness';
+import { connect, isMessage, startServer, sync, until, xml, type TestServer } from './core/server-harness';
 
 const servers: TestServer[] = [];
 after(async () => {
@@ -32,6 +32,9 @@ test('a message to an offline user is stored, survives a restart, and is deliver
   const t2 = await start(t1.dataDir);
   assert.equal(t2.server.listOffline('sleeper@localhost')[0]!.count, 2, 'still there after the restart');
   const s = await connect(t2, 'sleeper', 'r', { presence: null });
+  // Presence once the client has taken <enabled/> in: stanzas that reach it in the same read as
+  // <enabled/> are never counted in its h (docs/interop.md §3.7), so they would stay unacknowledged.
+  await until(() => s.c.streamManagement.enabled, 'XEP-0198 on');
   await s.c.send(xml('presence', {}, xml('priority', {}, '1')));
   const m1 = await s.next(isMessage('first'));
   const m2 = await s.next(isMessage('second'));
@@ -44,7 +47,8 @@ test('a message to an offline user is stored, survives a restart, and is deliver
     assert.equal(m.attrs.from, 'sender@localhost/s');
   }
   assert.equal(s.inbox.indexOf(m1), -1);
-  assert.deepEqual(t2.server.listOffline(), [], 'flushed messages are removed');
+  // Removed once delivered: @xmpp/client has XEP-0198 on, so once it acknowledged them (docs/interop.md §3.6).
+  await until(() => t2.server.listOffline().length === 0, 'flushed messages are removed');
   // A second presence does not flush again, and nothing else was stored.
   await s.c.send(xml('presence', {}, xml('priority', {}, '2')));
   await sync(s);

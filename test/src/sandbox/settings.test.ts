@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type * as vscode from 'vscode';
 import { resolveConfig } from '../../../sandbox/config';
 import { PORT_SETTINGS } from '../../../sandbox/control/api';
-import { buildOverrides, SETTING_FOR_PORT, withPassword } from '../../../src/sandbox/settings';
+import { buildOverrides, needsRestart, SETTING_FOR_PORT, withPassword } from '../../../src/sandbox/settings';
 
 /** A WorkspaceConfiguration over plain values: what VS Code hands the extension. */
 function config(values: Record<string, unknown>): vscode.WorkspaceConfiguration {
@@ -87,4 +87,26 @@ test('every port a PortInUseError can name maps to its own contributed setting',
   }
   assert.deepEqual(Object.keys(SETTING_FOR_PORT).sort(), [...PORT_SETTINGS].sort());
   assert.equal(new Set(Object.values(SETTING_FOR_PORT)).size, PORT_SETTINGS.length, 'no two ports share a setting');
+});
+
+test('xmppSandbox.allowedOrigins reaches xmpp.allowedOrigins (validated there); none by default', async () => {
+  const origins = ['http://app.example:3000', 'https://staging.example', '*'];
+  const c = resolveConfig(buildOverrides({ ...base, config: config({ allowedOrigins: origins }) }));
+  assert.deepEqual(c.xmpp.allowedOrigins, origins);
+  assert.deepEqual(resolveConfig(buildOverrides({ ...base, config: config({}) })).xmpp.allowedOrigins, []);
+  assert.throws(() => resolveConfig(buildOverrides({ ...base, config: config({ allowedOrigins: ['app.example'] }) })), /xmpp\.allowedOrigins: "app\.example" is not an origin/);
+  const pkg = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync('package.json', 'utf8')));
+  const setting = pkg.contributes.configuration.properties['xmppSandbox.allowedOrigins'];
+  assert.equal(setting.type, 'array');
+  assert.deepEqual(setting.default, []);
+  const pattern = new RegExp(setting.items.pattern);
+  for (const ok of [...origins, 'null', 'vscode-webview://abc']) assert.ok(pattern.test(ok), `the settings editor accepts ${ok}`);
+  for (const bad of ['app.example', 'http://app.example/path']) assert.ok(!pattern.test(bad), `the settings editor flags ${bad}`);
+});
+
+test('a change of xmppSandbox.allowedOrigins restarts a running sandbox, also together with autoStart', () => {
+  const changed = (keys: string[]) => ({ affectsConfiguration: (section: string) => section === 'xmppSandbox' || keys.some((k) => section === `xmppSandbox.${k}`) }) as vscode.ConfigurationChangeEvent;
+  assert.equal(needsRestart(changed(['allowedOrigins'])), true);
+  assert.equal(needsRestart(changed(['allowedOrigins', 'autoStart'])), true);
+  assert.equal(needsRestart(changed(['autoStart'])), false);
 });

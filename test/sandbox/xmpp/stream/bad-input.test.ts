@@ -139,10 +139,20 @@ test('a peer that stops reading is cut off with <resource-constraint/>, others u
   while (!h.sm.events.includes(`ended ${session.id}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.ok(h.sm.events.includes(`ended ${session.id}`), 'slow session ended');
   assert.ok(h.warnings.some((w) => w.includes('not reading') && w.includes('<resource-constraint/>')));
-  // The stream error sits behind 16 MB the peer never read: the server does not wait for
-  // it, it drops the connection after its grace period.
+  // RFC 6120 §4.9.3.17: the unsent backlog was dropped, so the stream error is next on the wire
+  // after what the OS already holds. A peer that reads again, even slowly (about 1 MB/s here),
+  // gets it and then the close tag. Before, it sat behind 16 MB that the server destroyed after
+  // its 1 s close grace period.
+  slow.socket.on('data', () => {
+    slow.socket.pause();
+    setTimeout(() => slow.socket.resume(), 60);
+  });
   slow.socket.resume();
-  await slow.waitClosed(20_000);
+  await slow.waitClosed(60_000);
+  assert.match(
+    slow.data.slice(-400),
+    /<\/message><stream:error><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>peer is not reading[^<]*<\/text><\/stream:error><\/stream:stream>$/,
+  );
   slow.destroy();
   flood.destroy();
   await othersStillWork();

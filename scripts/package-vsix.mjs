@@ -35,7 +35,7 @@ try {
     if (existsSync(join(root, name))) symlinkSync(join(root, name), join(stage, name));
   }
   // vsce does not follow symlinked folders: copy what it ships.
-  for (const name of ['media', 'templates']) {
+  for (const name of ['media', 'templates', 'syntaxes', 'snippets']) {
     if (existsSync(join(root, name))) {
       rmSync(join(stage, name), { force: true });
       cpSync(join(root, name), join(stage, name), { recursive: true });

@@ -1,5 +1,6 @@
 // Composition root. Activation is cheap: it loads no sandbox server code (from sandbox/** only
-// the control API's module and its IPC client, which import nothing else), forks nothing and
+// the control API's module and its IPC client, which import nothing else, and the pure
+// scenario parser for the Test Explorer), forks nothing and
 // reads no files unless xmppSandbox.autoStart is on. It
 // activates on the contributed commands and views, and on onStartupFinished for autoStart
 // (which then only reads one setting).
@@ -7,11 +8,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { registerInspector } from './inspector/index';
+import { registerNewProject } from './scaffold/command';
 import { registerCommands } from './sandbox/commands';
 import { SandboxController } from './sandbox/controller';
 import { SandboxProcess } from './sandbox/sandboxProcess';
 
 import { SandboxStatusBar } from './sandbox/statusBar';
+import { ScenarioTests } from './scenario/controller';
 import { SandboxModel } from './views/sandboxModel';
 import { SandboxTreeProvider } from './views/sandboxTree';
 import { SETTINGS_SECTION, VIEWS } from './ids';
@@ -23,6 +26,8 @@ export interface XmppSandboxApi {
   model: SandboxModel;
   tree: SandboxTreeProvider;
   statusBar: SandboxStatusBar;
+  /** Scenario scripts (.scs) in the Test Explorer, and the Run Scenario command. */
+  scenarios: ScenarioTests;
   /** Per-run resources still alive (child, listeners, timers, pending calls): 0 when stopped. */
   liveResources(): number;
 }
@@ -44,6 +49,10 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
   // The stanza inspector (src/inspector) registers xmppSandbox.openInspector and its panel serializer.
   registerInspector(context, sandbox);
   context.subscriptions.push(...registerCommands({ context, controller, log }));
+  // Scenario scripts (.scs): Test Explorer items, the Run profile and the Run Scenario CodeLens.
+  const scenarios = new ScenarioTests(path.join(context.extensionPath, 'dist', 'sandbox.js'), log);
+  context.subscriptions.push(scenarios);
+  context.subscriptions.push(registerNewProject({ context, sandbox, controller, log }));
 
   if (vscode.workspace.getConfiguration(SETTINGS_SECTION).get<boolean>('autoStart', false) && vscode.workspace.workspaceFolders?.length) {
     void controller.start({ notify: false });
@@ -56,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
     model,
     tree,
     statusBar,
+    scenarios,
     liveResources: () => sandbox.liveResources + statusBar.liveResources,
   };
 }

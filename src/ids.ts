@@ -19,6 +19,8 @@ export const COMMANDS = {
   purgeOffline: 'xmppSandbox.purgeOffline',
   reloadPlugins: 'xmppSandbox.reloadPlugins',
   setExternalQueuePassword: 'xmppSandbox.setExternalQueuePassword',
+  newProject: 'xmppSandbox.newProject',
+  runScenario: 'xmppSandbox.runScenario',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 
@@ -31,6 +33,8 @@ export const VIEWS = {
 /** Context keys the `when` clauses of package.json read. */
 export const CONTEXT_KEYS = {
   state: 'xmppSandbox.state',
+  /** Set by XMPP: New Project… once it has written a project (the walkthrough step's completion event). */
+  projectCreated: 'xmppSandbox.projectCreated',
 } as const;
 
 /** The settings section: `xmppSandbox.*`. */

@@ -46,6 +46,9 @@ const PURE_SANDBOX_MODULES: Readonly<Record<string, string>> = {
   'sandbox/xmpp/xml/parser.ts': "the validator's XML parser: a restricted XML (RFC 6120 §11.1) parser object fed strings or bytes; no socket, no Node API",
   'sandbox/xmpp/xml/utf8.ts': 'one function: the UTF-8 length of a string',
   'sandbox/xmpp/jid.ts': 'JID parsing and validation (RFC 7622) as functions; no state',
+  'sandbox/scaffold/render.ts': "the project templates' renderer (issue 9): reads templates/ with node:fs and substitutes variables; Node builtins only, no server, no state",
+  'sandbox/scenario/parser.ts': "the scenario (.scs) parser: text to a Script with line ranges and errors; no Node API, no I/O (the editor's Test Explorer lists steps with it)",
+  'sandbox/text.ts': 'closest/didYouMean: suggestion helpers on strings; no imports',
 };
 
 /** npm packages an allow-listed module may take values from: parsers and data types, no I/O. */

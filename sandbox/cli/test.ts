@@ -2,7 +2,8 @@
 // (docs/scenarios.md) against the embedded sandbox, or against any XMPP server with --server.
 // Prints each step (✓/✗ with its line; a failed step's diff of expected against received) and a
 // closing `N passed, N failed`; exits 1 when a scenario fails, 2 on a usage error (a file that
-// does not exist, a bad flag). --junit writes one testcase per script.
+// does not exist, a bad flag). --junit writes one testcase per script; --json prints one JSON
+// object instead of the human report (the editor's Test Explorer reads it).
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ const OPTIONS = {
   'only-tags': { type: 'string', value: 'TAGS', help: "run only scripts tagged with one of these (comma-separated; 'name' or 'name: value')" },
   'skip-tags': { type: 'string', value: 'TAGS', help: 'skip scripts tagged with one of these (comma-separated)' },
   bail: { type: 'boolean', help: 'stop after the first failing script' },
+  json: { type: 'boolean', help: 'print one JSON object (per-script and per-step results) instead of the human report' },
   timeout: { type: 'integer', min: 1, max: 3_600_000, value: 'MS', help: "a step's timeout, unless it says 'receives within Ns:'", defaultText: '5000' },
 } as const;
 
@@ -86,6 +88,8 @@ export const test = defineCommand({
     const { runScenario } = await import('../scenario/runner');
     const report = await import('../scenario/report');
 
+    // --json: the human lines are left out; the one JSON object is all stdout holds.
+    const out = values.json ? () => {} : (text: string) => io.out(text);
     const results: ScenarioResult[] = [];
     for (const [i, file] of files.entries()) {
       const script = parseScenario(texts[i]!, file);
@@ -93,7 +97,7 @@ export const test = defineCommand({
         results.push({ file, title: script.title, status: 'skip', reason: 'not run: --bail after a failure', durationMs: 0, steps: [], errors: [] });
         continue;
       }
-      io.out(report.scenarioTitle(file, script.title));
+      out(report.scenarioTitle(file, script.title));
       const result = await runScenario(script, {
         server: values.server,
         domain: values.domain,
@@ -102,20 +106,21 @@ export const test = defineCommand({
         onlyTags: list(values['only-tags']),
         skipTags: list(values['skip-tags']),
         onStep: (step) => {
-          if (step.status !== 'skip') io.out(report.stepLine(step));
+          if (step.status !== 'skip') out(report.stepLine(step));
         },
       });
-      if (result.status === 'fail') io.out(report.errorLines(result) + report.notRunLine(result.steps));
-      io.out(report.scenarioEnd(result));
+      if (result.status === 'fail') out(report.errorLines(result) + report.notRunLine(result.steps));
+      out(report.scenarioEnd(result));
       results.push(result);
     }
     const bailed = results.filter((r) => r.reason === 'not run: --bail after a failure').length;
-    if (bailed) io.out(`--bail: ${bailed} script${bailed === 1 ? '' : 's'} not run\n`);
-    io.out(`\n${report.summaryLine(results)}`);
+    if (bailed) out(`--bail: ${bailed} script${bailed === 1 ? '' : 's'} not run\n`);
+    out(`\n${report.summaryLine(results)}`);
     if (values.junit) {
       mkdirSync(dirname(values.junit), { recursive: true });
       writeFileSync(values.junit, report.junitXml(results));
     }
+    if (values.json) io.out(JSON.stringify(report.jsonReport(results)) + '\n');
     return results.some((r) => r.status === 'fail') ? 1 : 0;
   },
 });

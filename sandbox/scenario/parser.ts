@@ -16,7 +16,7 @@
 // Pure (no Node API, no I/O): the editor can parse a script as it is typed.
 
 import type { Element } from '@xmpp/xml';
-import { closest, didYouMean } from '../cli/args';
+import { closest, didYouMean } from '../text';
 import { parseJid, type Jid } from '../xmpp/jid';
 import { XmlStreamParser } from '../xmpp/xml/parser';
 

@@ -78,3 +78,70 @@ export function junitXml(results: readonly ScenarioResult[], suiteName = 'scenar
     `</testsuite>\n`
   );
 }
+
+/** `--json`'s schema version: bump it when a field changes meaning or goes away. */
+export const JSON_REPORT_VERSION = 1;
+
+/** One step of `--json`'s report. */
+export interface JsonStep {
+  index: number;
+  line: number;
+  endLine: number;
+  text: string;
+  status: StepResult['status'];
+  durationMs: number;
+  message?: string;
+  expected?: string;
+  received?: string;
+  diff?: string;
+}
+
+/** One script of `--json`'s report; `errors` are parse errors (the script did not run). */
+export interface JsonScript {
+  file: string;
+  title?: string;
+  status: ScenarioResult['status'];
+  reason?: string;
+  durationMs: number;
+  errors: { line: number; message: string }[];
+  steps: JsonStep[];
+}
+
+/** What `xmpp-sandbox test --json` prints: one JSON object, for editors and scripts. */
+export interface JsonReport {
+  version: typeof JSON_REPORT_VERSION;
+  passed: number;
+  failed: number;
+  skipped: number;
+  scripts: JsonScript[];
+}
+
+export function jsonReport(results: readonly ScenarioResult[]): JsonReport {
+  const count = (s: ScenarioResult['status']) => results.filter((r) => r.status === s).length;
+  return {
+    version: JSON_REPORT_VERSION,
+    passed: count('pass'),
+    failed: count('fail'),
+    skipped: count('skip'),
+    scripts: results.map((r) => ({
+      file: r.file,
+      ...(r.title !== undefined && { title: r.title }),
+      status: r.status,
+      ...(r.reason !== undefined && { reason: r.reason }),
+      durationMs: r.durationMs,
+      errors: r.errors.map((e) => ({ line: e.line, message: e.message })),
+      steps: r.steps.map((s) => ({
+        index: s.index,
+        line: s.line,
+        endLine: s.endLine,
+        text: s.text,
+        status: s.status,
+        durationMs: s.durationMs,
+        ...(s.message !== undefined && { message: s.message }),
+        ...(s.expected !== undefined && { expected: s.expected }),
+        ...(s.received !== undefined && { received: s.received }),
+        ...(s.diff !== undefined && { diff: s.diff }),
+      })),
+    })),
+  };
+}

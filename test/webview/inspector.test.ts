@@ -27,6 +27,23 @@ describe('stanza inspector webview', () => {
     return ip;
   }
 
+  /**
+   * Clicks a packet's row and waits for its stage timeline. Under a loaded CI machine a click
+   * has been seen to leave no selection (the details never showed); click again then, up to
+   * three times, so the test waits on the timeline rather than on one click landing.
+   */
+  async function selectPacket(page: InspectorPage['page'], packetId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await page.locator(`.rows .row[data-packet="${packetId}"]`).click();
+      try {
+        await page.locator('.timeline .stage').first().waitFor({ timeout: 10_000 });
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
+  }
+
   function packetCount(events: TraceEvent[]): number {
     return new Set(events.filter((e) => e.type !== 'queue').map((e) => e.packetId)).size;
   }
@@ -54,8 +71,7 @@ describe('stanza inspector webview', () => {
       const ip = await open({ theme });
       t.after(() => ip.close());
       const { page } = ip;
-      await page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`).click();
-      await page.locator('.timeline .stage').first().waitFor();
+      await selectPacket(page, scenario.ids.chat1);
       await page.evaluate(() => (globalThis as any).document.fonts.ready);
       const file = `${RESULTS}/inspector-${theme}.png`;
       await page.screenshot({ path: file });
@@ -84,8 +100,7 @@ describe('stanza inspector webview', () => {
       // The toolbar wraps rather than clipping the stanza count off the right edge.
       const st = await page.locator('#status').boundingBox();
       assert.ok(st && st.x + st.width <= width + 0.5, `the status ends at ${st && st.x + st.width}, the page at ${width}`);
-      await page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`).click();
-      await page.locator('.timeline .stage').first().waitFor();
+      await selectPacket(page, scenario.ids.chat1);
       // The composer keeps its height when a long trace fills the details: Send stays on screen.
       // Side by side (wide) it is on screen as is; stacked (narrow) the lower pane scrolls to it.
       if (width < 860) await page.locator('#composer-send').scrollIntoViewIfNeeded();

@@ -11,11 +11,15 @@ import Mocha from 'mocha';
 import { activationTests } from './activation.test';
 import { lifecycleTests } from './lifecycle.test';
 import { failureTests } from './failures.test';
+import { scenarioTests } from './scenario.test';
+import { scaffoldTests } from './scaffold.test';
 
 function registerAll(): void {
   activationTests();
   lifecycleTests();
   failureTests();
+  scenarioTests();
+  scaffoldTests();
 }
 
 // @vscode/test-cli loads this file with mocha's globals already defined: register at load time.

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Element } from '@xmpp/xml';
 import { runCli } from '../../../sandbox/cli/run';
 import { parseScenario } from '../../../sandbox/scenario/parser';
+import type { JsonReport, JsonScript } from '../../../sandbox/scenario/report';
 import { XmlStreamParser } from '../../../sandbox/xmpp/xml/parser';
 import { prosodyAvailable, startProsody } from '../bridge/prosody';
 
@@ -100,6 +101,30 @@ test('a failing script exits 1 with its line and a diff; the timeout one ends at
   assert.equal(failure.attrs.message, 'line 23: /message/body: text "Good night, good night!", expected "Parting is such sweet sorrow"');
   assert.match(failure.getText(), /- {3}<body>Parting is such sweet sorrow<\/body>/);
   assert.equal(cases[1]!.getChild('failure')!.attrs.message, 'line 12: nothing received within 1000 ms');
+});
+
+test('--json prints one JSON object: per-script and per-step status, line, duration, and the failure\'s expected, received and diff', async () => {
+  const r = await cli(['test', '--json', `${SCENARIOS}/iq-error.scs`, `${SCENARIOS}/failing/wrong-body.scs`]);
+  assert.equal(r.code, 1, r.out + r.err);
+  const report = JSON.parse(r.out) as JsonReport; // the whole of stdout: no human lines around it
+  assert.deepEqual([report.version, report.passed, report.failed, report.skipped], [1, 1, 1, 0]);
+  assert.deepEqual(report.scripts.map((s) => [s.file, s.status]), [
+    [`${SCENARIOS}/iq-error.scs`, 'pass'],
+    [`${SCENARIOS}/failing/wrong-body.scs`, 'fail'],
+  ]);
+  const [green, red] = report.scripts as [JsonScript, JsonScript];
+  const script = parseScenario(readFileSync(join(ROOT, SCENARIOS, 'iq-error.scs'), 'utf8'));
+  assert.deepEqual(green.steps.map((s) => [s.line, s.endLine, s.status]), script.actions.map((a) => [a.line, a.endLine, 'pass']));
+  for (const s of green.steps) assert.ok(Number.isInteger(s.durationMs) && s.durationMs >= 0, `${s.line}: ${s.durationMs}`);
+  const failed = red.steps.find((s) => s.status === 'fail')!;
+  assert.equal(failed.line, 23);
+  assert.equal(failed.text, 'Juliet receives:');
+  assert.match(failed.message!, /\/message\/body: text "Good night, good night!", expected "Parting is such sweet sorrow"/);
+  assert.match(failed.expected!, /<body>Parting is such sweet sorrow<\/body>/);
+  assert.match(failed.received!, /<body>Good night, good night!<\/body>/);
+  assert.match(failed.diff!, /^- {3}<body>Parting is such sweet sorrow<\/body>$/m);
+  assert.deepEqual(red.steps.slice(red.steps.indexOf(failed) + 1).map((s) => s.status), ['skip', 'skip']);
+  assert.match(red.reason!, /Good night/);
 });
 
 test('--bail stops after the first failing script; usage errors exit 2', async () => {

@@ -4,7 +4,7 @@
 // stop the sandbox. Saves screenshots to test-results/ (and, with UPDATE_SCREENSHOTS=1, media/screenshot-explorer.png).
 
 import * as assert from 'node:assert/strict';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { client, xml, type Client } from '@xmpp/client';
@@ -144,7 +144,12 @@ test('the walkthrough opens with its four steps', { skip: skip ?? false, timeout
   await page.locator('.quick-input-widget .quick-input-box input').fill('XMPP Sandbox');
   await row.waitFor({ state: 'visible', timeout: 15_000 });
   await row.click();
-  for (const title of ['Start the sandbox', 'Open the stanza inspector', 'Send a first stanza', 'Scaffold a worker']) {
+  // The step titles as package.json declares them (four steps; the last creates a project).
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes: { walkthroughs: { steps: { title: string }[] }[] } };
+  const titles = manifest.contributes.walkthroughs[0]!.steps.map((st) => st.title);
+  assert.deepEqual(titles.slice(0, 3), ['Start the sandbox', 'Open the stanza inspector', 'Send a first stanza']);
+  assert.equal(titles.length, 4);
+  for (const title of titles) {
     await page.locator('.getting-started-step .step-title', { hasText: title }).first().waitFor({ state: 'visible', timeout: 15_000 });
   }
   // Expanding a step shows its command buttons.

@@ -108,12 +108,6 @@ export class UsageError extends Error {
   }
 }
 
-// ---------------------------------------------------------------- suggestions
-
-// closest/didYouMean live in sandbox/text.ts (pure: the scenario parser, which the editor loads, uses them too).
-export { closest, didYouMean };
-
-
 // ---------------------------------------------------------------- parsing
 
 const HELP_OPTION: BooleanOption = { type: 'boolean', short: 'h', help: 'this help' };

@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline/promises';
 import { resolve } from 'node:path';
 import { version } from '../../package.json';
 import { ScaffoldError, defaultTemplatesRoot, listTemplates, loadTemplate, scaffold, substitute, type TemplateManifest } from '../scaffold/render';
-import { PROG, UsageError, closest, defineCommand, didYouMean, type CliIo } from './args';
+import { PROG, UsageError, defineCommand, type CliIo } from './args';
+import { closest, didYouMean } from '../text';
 
 /** The devDependency every generated project has on this package (override: --sandbox-package). */
 export const SANDBOX_PACKAGE_DEFAULT = `^${version}`;

@@ -4,7 +4,8 @@
 
 import { version } from '../../package.json';
 import { COMMANDS, DEFAULT_COMMAND } from './commands';
-import { PROG, UsageError, closest, commandHelp, didYouMean, globalHelp, parseCommandArgs, shortUsage, type CliIo, type Command, type CommandResult } from './args';
+import { PROG, UsageError, commandHelp, globalHelp, parseCommandArgs, shortUsage, type CliIo, type Command, type CommandResult } from './args';
+import { closest, didYouMean } from '../text';
 
 export async function runCli(argv: readonly string[], io: CliIo, commands: readonly Command[] = COMMANDS, defaultCommand = DEFAULT_COMMAND): Promise<CommandResult> {
   const first = argv[0];

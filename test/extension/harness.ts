@@ -2,7 +2,7 @@
 // code-server 4.139.1 (VS Code 1.139, Node extension host) from .tools/ (installed by
 // scripts/install-tools.sh), opened in Debian's Chromium and driven with playwright-core.
 // Shared by the extension suite runner, the e2e tests (also the inspector's) and the bench.
-// See /work/shared/design/vscode-testing.md for what was checked on these machines.
+// scripts/install-tools.sh says how the tools are installed and why (no VS Code download here).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -93,7 +93,7 @@ export function createSandbox(overrides: ConfigOverrides = {}, opts: { logs?: Lo
         if (!redisUrl || !xmppService) {
           log.warn(`bridge not started: it needs a queue (${redisUrl ?? 'disabled'}) and a component listener (${xmppService ?? 'disabled'})`);
         } else {
-          bridge = createBridge({ bridge: config.bridge, redisUrl, xmppService, log: log.child('bridge') });
+          bridge = createBridge({ bridge: config.bridge, redisUrl, xmppService, log: log.child('bridge'), trace });
           // The bridge reconnects on its own; a failed first connection is logged, not fatal.
           await bridge.start().catch((err) => log.error('bridge failed to start', err));
         }

@@ -1,17 +1,22 @@
-// `npm run bench [name…]`: runs bench/*.ts one after another (each prints its own figures
-// and ratios). Benchmarks are never part of `npm test`.
+// `npm run bench [-- options]`: the side-by-side benchmark (bench/table.ts), printed as one
+// markdown table: routing, queue and scale, against the sandbox (trace off, on, subscribed),
+// ejabberd, Prosody and redis-server, ratios from the same run. Builds dist/sandbox.js first
+// (the benchmark runs the sandbox as the extension does). `--quick` is a short run.
+// `npm run bench -- pipeline` (or extension-startup) runs that bench/<name>.ts instead.
+// Benchmarks are never part of `npm test`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 
-const only = process.argv.slice(2);
-const files = readdirSync('bench')
-  .filter((f) => f.endsWith('.ts'))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
-  .sort();
-let failed = 0;
-for (const f of files) {
-  console.log(`\n=== bench/${f}`);
-  const r = spawnSync(process.execPath, ['--experimental-websocket', '--no-warnings=ExperimentalWarning', '--import', 'tsx', `bench/${f}`], { stdio: 'inherit' });
-  if (r.status !== 0) failed++;
+const args = process.argv.slice(2);
+const named = args.length > 0 && !args[0].startsWith('-') ? `bench/${args[0]}.ts` : null;
+if (named && !existsSync(named)) {
+  console.error(`no benchmark ${named}`);
+  process.exit(1);
 }
-process.exit(failed ? 1 : 0);
+const tsx = ['--experimental-websocket', '--no-warnings=ExperimentalWarning', '--import', 'tsx'];
+if (!named) {
+  const build = spawnSync(process.execPath, ['esbuild.mjs', '--only=sandbox'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+const r = spawnSync(process.execPath, [...tsx, named ?? 'bench/table.ts', ...(named ? args.slice(1) : args)], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -4,7 +4,7 @@
 // built there), so a dist/ that tests or `--watch` are rewriting never leaks into the package.
 //   node scripts/package-vsix.mjs [--out FILE]
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -29,6 +29,7 @@ function run(cmd, args, cwd, env = process.env) {
   }
 }
 
+let tarballKiB = '?';
 const stage = mkdtempSync(join(tmpdir(), 'xmpp-sandbox-vsix-'));
 try {
   for (const name of ['sandbox', 'src', 'webview', 'templates', 'types', 'node_modules']) {
@@ -44,6 +45,20 @@ try {
   for (const name of ['README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'esbuild.mjs', 'tsconfig.json']) {
     if (existsSync(join(root, name))) copyFileSync(join(root, name), join(stage, name));
   }
+  // The sandbox library for generated projects (issue 9): an installed extension has no
+  // registry that serves xmpp-sandbox, so the VSIX carries this package's `npm pack` tarball in
+  // vendor/, which New Project… copies into the project (sandbox/scaffold/render.ts,
+  // findSandboxTarball). Minified bundles keep it, and so the VSIX, small.
+  writeFileSync(join(stage, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+  run(process.execPath, ['esbuild.mjs', '--production', '--only=sandbox,lib'], stage);
+  mkdirSync(join(stage, 'vendor'));
+  run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', join(stage, 'vendor')], stage);
+  const tarball = join(stage, 'vendor', `${pkg.name}-${pkg.version}.tgz`);
+  if (!existsSync(tarball)) {
+    console.error(`npm pack did not write ${tarball}`);
+    process.exit(1);
+  }
+  tarballKiB = (statSync(tarball).size / 1024).toFixed(1);
   // package.json's "files" lists what `npm pack` ships (the library, the CLI, templates); vsce
   // refuses a package that has both it and a .vscodeignore, which decides the VSIX's contents.
   const { files: _npmFiles, ...vsixManifest } = pkg;
@@ -56,11 +71,14 @@ try {
     }
   }
   // --no-dependencies: everything is bundled into dist/, node_modules is not shipped.
-  run(nodeBin, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', out], stage, {
+  // --no-rewrite-relative-links: vsce would point the README's images and links at
+  // package.json's repository URL, which does not exist; they stay relative to the extension's
+  // own files (the screenshots ship in media/, .vscodeignore).
+  run(nodeBin, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out], stage, {
     ...process.env,
     PATH: `${join(nodeBin, '..')}:${process.env.PATH}`,
   });
 } finally {
   rmSync(stage, { recursive: true, force: true });
 }
-console.log(`packaged ${out} (${(statSync(out).size / 1024).toFixed(1)} KiB)`);
+console.log(`packaged ${out} (${(statSync(out).size / 1024).toFixed(1)} KiB; vendor/${pkg.name}-${pkg.version}.tgz ${tarballKiB} KiB)`);

@@ -14,7 +14,12 @@ import { SandboxController } from './sandbox/controller';
 import { SandboxProcess } from './sandbox/sandboxProcess';
 
 import { SandboxStatusBar } from './sandbox/statusBar';
+import { PluginDiagnostics } from './sandbox/pluginDiagnostics';
+import { trackInspectorTab } from './sandbox/inspectorTabs';
+import { registerQueueView } from './queue/queueView';
 import { ScenarioTests } from './scenario/controller';
+import { registerScenarioLanguage } from './scenario/language';
+import { registerSendStep } from './scenario/sendStep';
 import { SandboxModel } from './views/sandboxModel';
 import { SandboxTreeProvider } from './views/sandboxTree';
 import { SETTINGS_SECTION, VIEWS } from './ids';
@@ -28,6 +33,8 @@ export interface XmppSandboxApi {
   statusBar: SandboxStatusBar;
   /** Scenario scripts (.scs) in the Test Explorer, and the Run Scenario command. */
   scenarios: ScenarioTests;
+  /** Plugin load errors in the Problems panel. */
+  pluginDiagnostics: PluginDiagnostics;
   /** Per-run resources still alive (child, listeners, timers, pending calls): 0 when stopped. */
   liveResources(): number;
 }
@@ -49,9 +56,15 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
   // The stanza inspector (src/inspector) registers xmppSandbox.openInspector and its panel serializer.
   registerInspector(context, sandbox);
   context.subscriptions.push(...registerCommands({ context, controller, log }));
+  // Queue keys open in a read-only editor; Push Item…, Pop, Copy Items on a list.
+  context.subscriptions.push(...registerQueueView(sandbox));
+  const pluginDiagnostics = new PluginDiagnostics(sandbox);
+  context.subscriptions.push(pluginDiagnostics, trackInspectorTab());
   // Scenario scripts (.scs): Test Explorer items, the Run profile and the Run Scenario CodeLens.
   const scenarios = new ScenarioTests(path.join(context.extensionPath, 'dist', 'sandbox.js'), log);
   context.subscriptions.push(scenarios);
+  // Their language help (diagnostics, completion, hovers) and Send This Step into this sandbox.
+  context.subscriptions.push(registerScenarioLanguage(), registerSendStep(sandbox, log));
   context.subscriptions.push(registerNewProject({ context, sandbox, controller, log }));
 
   if (vscode.workspace.getConfiguration(SETTINGS_SECTION).get<boolean>('autoStart', false) && vscode.workspace.workspaceFolders?.length) {
@@ -66,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
     tree,
     statusBar,
     scenarios,
+    pluginDiagnostics,
     liveResources: () => sandbox.liveResources + statusBar.liveResources,
   };
 }

@@ -20,7 +20,15 @@ export const COMMANDS = {
   reloadPlugins: 'xmppSandbox.reloadPlugins',
   setExternalQueuePassword: 'xmppSandbox.setExternalQueuePassword',
   newProject: 'xmppSandbox.newProject',
+  newWorkerForJid: 'xmppSandbox.newWorkerForJid',
+  newBridgeForList: 'xmppSandbox.newBridgeForList',
   runScenario: 'xmppSandbox.runScenario',
+  runScenarioToHere: 'xmppSandbox.runScenarioToHere',
+  sendScenarioStep: 'xmppSandbox.sendScenarioStep',
+  openQueueKey: 'xmppSandbox.openQueueKey',
+  pushQueueItem: 'xmppSandbox.pushQueueItem',
+  popQueueItem: 'xmppSandbox.popQueueItem',
+  copyQueueItems: 'xmppSandbox.copyQueueItems',
 } as const;
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];
 
@@ -35,6 +43,10 @@ export const CONTEXT_KEYS = {
   state: 'xmppSandbox.state',
   /** Set by XMPP: New Project… once it has written a project (the walkthrough step's completion event). */
   projectCreated: 'xmppSandbox.projectCreated',
+  /** Set once Send a Test Message or Copy Connection Settings has done its job (the walkthrough's "Send a first stanza"). */
+  firstStanzaSent: 'xmppSandbox.firstStanzaSent',
+  /** True while a Stanza Inspector tab is open (its walkthrough step; hides "open the inspector" hints). */
+  inspectorOpen: 'xmppSandbox.inspectorOpen',
 } as const;
 
 /** The settings section: `xmppSandbox.*`. */

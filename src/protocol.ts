@@ -15,7 +15,7 @@ import type { TraceEvent } from '../sandbox/trace/events';
 
 // The webview imports the trace contract through this file only (one shared module).
 export { STAGES, TRACE_SCHEMA_VERSION } from '../sandbox/trace/events';
-export type { ArrivalEvent, Outcome, OutcomeEvent, PacketTraceEvent, PluginEvent, Stage, StageEvent, TraceEvent, Verdict } from '../sandbox/trace/events';
+export type { ArrivalEvent, Outcome, OutcomeEvent, PacketTraceEvent, PluginEvent, QueueEvent, Stage, StageEvent, TraceEvent, Verdict } from '../sandbox/trace/events';
 
 // The sandbox's stanza check: the composer runs it as you type, the host before stanza.inject.
 export { validateStanza, type StanzaValidation } from '../sandbox/xmpp/stanza-validator';
@@ -51,12 +51,20 @@ export interface SessionView {
 // ---------------------------------------------------------------- host → webview
 
 export type HostMessage =
-  /** First message after 'ready': the state the UI starts from (history follows as 'trace'). */
-  | { type: 'init'; protocol: typeof INSPECTOR_PROTOCOL_VERSION; running: boolean; sessions: SessionView[]; components: string[]; domain: string | null }
-  /** A batch of trace events, oldest first. */
-  | { type: 'trace'; events: TraceEvent[] }
-  /** Forget every event shown so far ('cleared' by the user, or the sandbox 'restarted': packet ids restart). */
-  | { type: 'reset'; reason: 'cleared' | 'restarted' }
+  /**
+   * First message after 'ready': the state the UI starts from (history follows as 'trace').
+   * `sandboxRun` numbers the sandbox runs (start to stop) this panel has seen, 1 for the first.
+   */
+  | { type: 'init'; protocol: typeof INSPECTOR_PROTOCOL_VERSION; running: boolean; sessions: SessionView[]; components: string[]; domain: string | null; sandboxRun: number }
+  /** A batch of trace events, oldest first; `sandboxRun` is set when they are from an earlier sandbox run. */
+  | { type: 'trace'; events: TraceEvent[]; sandboxRun?: number }
+  /** Forget every event shown so far (the user cleared the list, or the webview is refilled). */
+  | { type: 'reset'; reason: 'cleared' }
+  /**
+   * The sandbox restarted as run `sandboxRun`: packet ids and sequence numbers start again. What is
+   * shown so far stays, marked as an earlier run, until the user clears the list.
+   */
+  | { type: 'newSandboxRun'; sandboxRun: number }
   | { type: 'running'; running: boolean; domain: string | null }
   /** Who the composer can send as: connected sessions, and components (by domain). */
   | { type: 'sessions'; sessions: SessionView[]; components: string[] }
@@ -81,7 +89,12 @@ export type WebviewMessage =
   | { type: 'clear' }
   | { type: 'refreshSessions' }
   /** The "Start Sandbox" button of the not-running banner. */
-  | { type: 'startSandbox' };
+  | { type: 'startSandbox' }
+  /**
+   * Save as Scenario: the sandbox records its trace from `from` to `to` (ms since the epoch: the
+   * visible stanzas' span), of the sessions `jids` (all when empty), as a .scs the host saves.
+   */
+  | { type: 'saveScenario'; from: number; to: number; jids: string[] };
 
 export type Validated<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -148,6 +161,13 @@ export function validateWebviewMessage(raw: unknown): Validated<WebviewMessage> 
     case 'copy':
       err = onlyKeys(raw, ['type', 'text']) ?? str(raw, 'text', LIMITS.copyChars, true);
       break;
+    case 'saveScenario': {
+      const jids = raw.jids;
+      err = onlyKeys(raw, ['type', 'from', 'to', 'jids']);
+      if (!err && !(typeof raw.from === 'number' && typeof raw.to === 'number' && Number.isFinite(raw.from) && Number.isFinite(raw.to) && raw.from <= raw.to)) err = "'from' and 'to' must be times, 'from' first";
+      if (!err && !(Array.isArray(jids) && jids.length <= 100 && jids.every((j) => typeof j === 'string' && j.length <= LIMITS.jidChars && looksLikeJid(j)))) err = "'jids' must be a list of JIDs";
+      break;
+    }
     default:
       return { ok: false, error: `unknown message type ${JSON.stringify(String(type)).slice(0, 60)}` };
   }

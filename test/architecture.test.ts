@@ -49,6 +49,7 @@ const PURE_SANDBOX_MODULES: Readonly<Record<string, string>> = {
   'sandbox/scaffold/render.ts': "the project templates' renderer (issue 9): reads templates/ with node:fs and substitutes variables; Node builtins only, no server, no state",
   'sandbox/scenario/parser.ts': "the scenario (.scs) parser: text to a Script with line ranges and errors; no Node API, no I/O (the editor's Test Explorer lists steps with it)",
   'sandbox/text.ts': 'closest/didYouMean: suggestion helpers on strings; no imports',
+  'sandbox/bridge/stanza.ts': "the bridge's rule for a queue item (the stanza validator plus a `to`) and its dead-letter JSON; the explorer's Push Item… checks an xmpp:outbox item with it",
 };
 
 /** npm packages an allow-listed module may take values from: parsers and data types, no I/O. */

@@ -1,10 +1,12 @@
-// The selected packet: header, links (parent, produced packets, iq partner), the stage
-// timeline (preprocess → process → postprocess → filter, each plugin with verdict and µs),
-// the outcome, and the pretty-printed XML of the input and of every output packet.
+// The selected stanza: header, links (parent, produced packets, iq partner, the offline
+// store), then each of its passes (the sender's and the receiver's) with its stage timeline
+// (preprocess → process → postprocess → filter, each plugin with verdict and µs) and outcome,
+// and the pretty-printed XML of the input and of every output packet. A dead letter shows
+// its lists, its reason and the item.
 
-import { STAGES, type PacketTraceEvent } from '../src/protocol';
+import { STAGES, type QueueEvent, type TraceEvent } from '../src/protocol';
 import { h, icon, clear, type Child } from './dom';
-import { clock, duration, kindText, outcomeText, OUTCOME_ICONS, VERDICT_ICONS } from './format';
+import { clock, duration, kindText, sourceText, statusOf, OUTCOME_ICONS, VERDICT_ICONS } from './format';
 import type { PacketModel, PacketRecord } from './model';
 import { messageBody, prettyXml } from './xml';
 
@@ -15,7 +17,7 @@ export interface DetailActions {
 
 function link(id: string, model: PacketModel, label?: string): HTMLElement {
   const p = model.byId.get(id);
-  const text = label ?? (p?.arrival ? `${id} ${kindText(p)} → ${p.arrival.to ?? '(server)'}` : id);
+  const text = label ?? (p?.arrival ? `${p.packetId} ${kindText(p)} → ${p.arrival.to ?? '(server)'}${p.sandboxRun !== model.sandboxRun ? ' (earlier run)' : ''}` : id);
   return h('a', { class: 'packet-link', attrs: { href: '#', role: 'link' }, data: { packet: id }, title: p ? `Show ${id}` : `${id} (not in the inspector's history)` }, text);
 }
 
@@ -42,19 +44,31 @@ export function renderEmpty(root: HTMLElement, text: string): void {
   root.append(h('div', { class: 'empty' }, text));
 }
 
-export function renderDetails(root: HTMLElement, p: PacketRecord, model: PacketModel, actions: DetailActions): void {
+export interface DetailOptions {
+  /** Show the row's passes together (the list shows one row per stanza). */
+  grouped: boolean;
+}
+
+export function renderDetails(root: HTMLElement, selected: PacketRecord, model: PacketModel, actions: DetailActions, opts: DetailOptions = { grouped: true }): void {
   clear(root);
+  // One row per stanza: the sender's pass heads it, the receiver's follows as its child.
+  const p = opts.grouped ? model.rowOf(selected) : selected;
+  const passes = opts.grouped ? model.passesOf(p) : [p];
+  const last = passes[passes.length - 1]!;
   const a = p.arrival;
-  const outcome = p.outcome?.outcome ?? 'pending';
+  const { status, text } = statusOf(last, model);
+  const earlier = p.sandboxRun !== model.sandboxRun;
   root.append(
     h(
       'div',
       { class: 'detail-header' },
       h('span', { class: `badge kind-${a?.kind ?? 'unknown'}` }, kindText(p)),
-      h('span', { class: 'packet-id' }, p.id),
-      h('span', { class: `outcome outcome-${outcome}` }, icon(OUTCOME_ICONS[outcome] ?? 'question'), ' ', outcomeText(p)),
+      h('span', { class: 'packet-id' }, p.packetId),
+      earlier ? h('span', { class: 'badge earlier-run', title: 'Packet ids start again at each sandbox start: this one is from an earlier run' }, 'earlier run') : null,
+      h('span', { class: `outcome outcome-${status}` }, icon(OUTCOME_ICONS[status] ?? 'question'), ' ', text),
     ),
   );
+  if (p.deadLetter) return renderDeadLetter(root, p.deadLetter, actions);
   if (a) {
     const src = a.source;
     const body = a.kind === 'message' ? messageBody(a.xml) : null;
@@ -64,30 +78,66 @@ export function renderDetails(root: HTMLElement, p: PacketRecord, model: PacketM
         { class: 'fields' },
         field('from', a.from ?? '—'),
         field('to', a.to ?? '—'),
-        field('direction', a.direction === 'out' ? 'out (on behalf of the sender)' : 'in (for the receiver)'),
-        field('source', [src.kind, src.transport, src.jid, src.sessionId].filter(Boolean).join(' · ')),
+        field('direction', passes.length > 1 ? 'out (for the sender), then in (for the receiver)' : a.direction === 'out' ? 'out (on behalf of the sender)' : 'in (for the receiver)'),
+        // A bridged stanza came from a queue list: say so, not the component's session.
+        field('source', ...(src.queue ? ['popped from ', h('code', { class: 'queue-key', title: [src.kind, src.jid, src.sessionId].filter(Boolean).join(' · ') }, src.queue)] : [sourceText(p)])),
         a.id ? field('id', a.id) : null,
         body !== null ? field('body', h('span', { class: 'body-text' }, body)) : null,
         a.xmlns ? field('payload', `<${a.child ?? '?'} xmlns="${a.xmlns}">`) : null,
         field('arrived', `${clock(a.ts)} · ${a.bytes} bytes · seq ${a.seq}`),
-        p.outcome ? field('total', duration(p.outcome.totalUs)) : null,
+        last.outcome ? field('total', duration(last.outcome.totalUs)) : null,
       ),
     );
   }
 
-  // Links: where this packet came from, what it produced, its iq partner.
+  // Links: where this stanza came from, what it produced, its iq partner, the offline store.
+  const passIds = new Set(passes.map((q) => q.id));
   const links = h('div', { class: 'links' });
-  if (a?.parentId) links.append(field('parent', link(a.parentId, model), a.producedBy ? ` (copied by ${a.producedBy})` : ''));
-  const produced = new Set<string>([...p.children, ...(p.outcome?.produced ?? []), ...p.plugins.flatMap((e) => e.produced ?? [])]);
+  if (a?.parentId) links.append(field('parent', link(model.keyOf(a.parentId, p.sandboxRun), model), a.producedBy ? ` (copied by ${a.producedBy})` : ''));
+  const produced = new Set<string>();
+  for (const q of passes) for (const id of [...q.children, ...(q.outcome?.produced ?? []).map((x) => model.keyOf(x, q.sandboxRun)), ...q.plugins.flatMap((e) => (e.produced ?? []).map((x) => model.keyOf(x, q.sandboxRun)))]) if (!passIds.has(id)) produced.add(id);
   if (produced.size) links.append(field('produced', ...[...produced].flatMap((id, i) => [i ? ', ' : '', link(id, model)])));
-  const partners = model.iqPartners(p);
+  const partners = model.iqPartners(p).filter((q) => !passIds.has(q.id) && model.rowOf(q) === q);
   if (partners.length) {
     const isRequest = a?.stanzaType === 'get' || a?.stanzaType === 'set';
     links.append(field(isRequest ? 'response' : 'request', ...partners.flatMap((q, i) => [i ? ', ' : '', link(q.id, model)])));
   }
+  for (const q of passes) {
+    if (q.storedAs) links.append(field('stored as', link(q.storedAs, model), ' (delivered out of the offline store)'));
+    if (q.laterDeliveries.length) links.append(field('delivered later as', ...q.laterDeliveries.flatMap((id, i) => [i ? ', ' : '', link(id, model)])));
+  }
   if (links.childElementCount) root.append(links);
 
-  // The timeline: the four stages in order (Tigase SessionManager.processPacket).
+  // The passes, each with its stage timeline (Tigase SessionManager.processPacket).
+  root.append(h('h3', null, passes.length > 1 ? 'Passes' : 'Pipeline'));
+  passes.forEach((q, i) => {
+    const title =
+      passes.length > 1
+        ? h('div', { class: 'pass-title' }, `${i + 1}. ${q.arrival?.direction === 'out' ? 'for the sender (out)' : 'for the receiver (in)'} · `, link(q.id, model, q.packetId), ` · ${statusOf(q, model).text}`)
+        : null;
+    const section = h('section', { class: `pass${q.id === selected.id && passes.length > 1 ? ' selected-pass' : ''}`, data: { pass: q.id }, attrs: { 'aria-label': `Pass ${i + 1} of ${passes.length}: ${q.packetId}` } }, title, timelineOf(q, model));
+    root.append(section);
+  });
+
+  // XML: the input and every output packet.
+  root.append(h('h3', null, 'XML'));
+  if (a) root.append(xmlBlock(`input ${p.packetId}`, a.xml, actions, p.id));
+  for (const id of produced) {
+    const q = model.byId.get(id);
+    if (q?.arrival) root.append(xmlBlock(h('span', null, 'output ', link(id, model, q.packetId), ` → ${q.arrival.to ?? '(server)'}`), q.arrival.xml, actions, id));
+  }
+
+  root.querySelectorAll<HTMLElement>('a.packet-link').forEach((el) =>
+    el.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      actions.select(el.dataset.packet!);
+    }),
+  );
+  if (selected !== p) root.querySelector<HTMLElement>('.selected-pass')?.scrollIntoView({ block: 'nearest' });
+}
+
+/** One pass's four stages in order, each plugin with its verdict and µs, then the outcome. */
+function timelineOf(p: PacketRecord, model: PacketModel): HTMLElement {
   const timeline = h('ol', { class: 'timeline' });
   for (const stage of STAGES) {
     const s = p.stages[stage];
@@ -113,7 +163,7 @@ export function renderDetails(root: HTMLElement, p: PacketRecord, model: PacketM
             h('span', { class: 'plugin-time' }, duration(e.durationUs)),
             e.reason ? h('span', { class: 'reason' }, e.reason) : null,
             e.error ? h('span', { class: 'error' }, e.error) : null,
-            ...(e.produced ?? []).flatMap((id) => [' ', link(id, model, `→ ${id}`)]),
+            ...(e.produced ?? []).flatMap((id) => [' ', link(model.keyOf(id, p.sandboxRun), model, `→ ${id}`)]),
           ),
         );
       }
@@ -122,37 +172,38 @@ export function renderDetails(root: HTMLElement, p: PacketRecord, model: PacketM
     timeline.append(item);
   }
   const o = p.outcome;
+  const { status, text } = statusOf(p, model);
   timeline.append(
     h(
       'li',
-      { class: `stage outcome-step outcome-${outcome}`, data: { stage: 'outcome' } },
-      h('div', { class: 'stage-title' }, h('span', { class: 'stage-name' }, icon(OUTCOME_ICONS[outcome] ?? 'question'), ' ', outcomeText(p)), h('span', { class: 'stage-time' }, duration(o?.totalUs))),
+      { class: `stage outcome-step outcome-${status}`, data: { stage: 'outcome' } },
+      h('div', { class: 'stage-title' }, h('span', { class: 'stage-name' }, icon(OUTCOME_ICONS[status] ?? 'question'), ' ', text), h('span', { class: 'stage-time' }, duration(o?.totalUs))),
       o?.to?.length ? h('div', { class: 'outcome-detail' }, `to ${o.to.join(', ')}`) : null,
       o?.reason ? h('div', { class: 'outcome-detail' }, o.reason) : null,
       o?.error ? h('div', { class: 'outcome-detail error' }, o.error) : null,
     ),
   );
-  root.append(h('h3', null, 'Pipeline'), timeline);
-
-  // XML: the input and every output packet.
-  root.append(h('h3', null, 'XML'));
-  if (a) root.append(xmlBlock(`input ${p.id}`, a.xml, actions, p.id));
-  for (const id of produced) {
-    const q = model.byId.get(id);
-    if (q?.arrival) root.append(xmlBlock(h('span', null, 'output ', link(id, model, id), ` → ${q.arrival.to ?? '(server)'}`), q.arrival.xml, actions, id));
-  }
-
-  root.querySelectorAll<HTMLElement>('a.packet-link').forEach((el) =>
-    el.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      actions.select(el.dataset.packet!);
-    }),
-  );
+  return timeline;
 }
 
-/** The events of the given packets, in seq order (what "export visible" writes). */
-export function eventsOf(packets: readonly PacketRecord[]): PacketTraceEvent[] {
-  const out: PacketTraceEvent[] = [];
-  for (const p of packets) out.push(...p.events);
+/** A queue item the bridge refused: the lists, the reason, the item as text. */
+function renderDeadLetter(root: HTMLElement, e: QueueEvent, actions: DetailActions): void {
+  root.append(
+    h(
+      'div',
+      { class: 'fields' },
+      field('popped from', h('code', { class: 'queue-key' }, e.key)),
+      field('moved to', h('code', { class: 'queue-key' }, e.dest ?? '—')),
+      field('reason', h('span', { class: 'dead-reason' }, e.reason ?? '—')),
+      field('at', `${clock(e.ts)} · seq ${e.seq}`),
+    ),
+  );
+  if (e.item !== undefined) root.append(h('h3', null, 'Item'), xmlBlock('as pushed', e.item, actions, `dead${e.seq}`));
+}
+
+/** The events of the given rows (each with its passes), in seq order (what "export visible" writes). */
+export function eventsOf(rows: readonly PacketRecord[], model: PacketModel, grouped: boolean): TraceEvent[] {
+  const out: TraceEvent[] = [];
+  for (const p of rows) for (const q of grouped ? model.passesOf(p) : [p]) out.push(...q.events);
   return out.sort((x, y) => x.seq - y.seq);
 }

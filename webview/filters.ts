@@ -37,12 +37,19 @@ export function compileFilters(f: FilterState): { test: PacketPredicate; active:
   const plugin = f.plugin.trim().toLowerCase();
   if (plugin) tests.push((p) => p.plugins.some((e) => e.plugin.toLowerCase().includes(plugin)));
   const text = f.text.trim().toLowerCase();
-  if (text) {
+  // `run:<tag>`: the stanzas of one scenario run (ArrivalEvent.run, which the runner tags).
+  const run = /^run:\s*(\S+)$/.exec(text)?.[1];
+  if (run) tests.push((p) => (p.arrival?.run ?? '').toLowerCase() === run);
+  else if (text) {
     tests.push((p) => {
       const a = p.arrival;
-      if (!a) return p.id.toLowerCase() === text;
+      const id = p.packetId.toLowerCase() === text || p.id.toLowerCase() === text;
+      // A dead letter: its lists, its reason, the item's text.
+      const d = p.deadLetter;
+      if (d) return id || [d.key, d.dest, d.reason, d.item].some((x) => (x ?? '').toLowerCase().includes(text));
+      if (!a) return id;
       return (
-        p.id.toLowerCase() === text ||
+        id ||
         a.xml.toLowerCase().includes(text) ||
         (a.from ?? '').toLowerCase().includes(text) ||
         (a.to ?? '').toLowerCase().includes(text) ||

@@ -2,7 +2,8 @@
 // list, the detail view, the filters and the composer to the host protocol (src/protocol.ts).
 //
 // Handshake: we post {type:'ready'} once our listener is installed; the host answers with
-// 'init' and then the history as 'trace' batches.
+// 'init' and then the history as 'trace' batches (earlier sandbox runs first, tagged with
+// their run). A restart arrives as 'newSandboxRun': what is shown stays, as an earlier run.
 
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
@@ -30,6 +31,8 @@ let visible: PacketRecord[] = [];
 let selected: string | null = saved?.selected ?? null;
 let pendingSelect: string | null = null;
 let paused = false;
+/** List each pass of a stanza as its own row (else one row per stanza, its passes in the details). */
+let bothPasses = false;
 let pausedBatches: TraceEvent[][] = [];
 let pausedCount = 0;
 let running = false;
@@ -38,13 +41,15 @@ const pendingSends = new Map<number, { as: string; xml: string }>();
 
 // ---------------------------------------------------------------- layout
 
+function applyFilters(f: FilterState): void {
+  filters = f;
+  predicate = compileFilters(f);
+  reindex();
+  saveState();
+}
+
 const toolbar = new Toolbar({
-  filtersChanged(f) {
-    filters = f;
-    predicate = compileFilters(f);
-    reindex();
-    saveState();
-  },
+  filtersChanged: applyFilters,
   togglePause() {
     paused = !paused;
     toolbar.setPaused(paused);
@@ -56,6 +61,13 @@ const toolbar = new Toolbar({
     }
     updateStatus();
   },
+  togglePasses() {
+    bothPasses = !bothPasses;
+    toolbar.setPasses(bothPasses);
+    list.setSelected(selected ? rowKey(selected) : null, true);
+    reindex();
+    renderSelected();
+  },
   clear() {
     model.clear();
     pausedBatches = [];
@@ -65,19 +77,34 @@ const toolbar = new Toolbar({
     vscode.postMessage({ type: 'clear' });
   },
   exportVisible() {
-    const events = eventsOf(visible);
+    const events = eventsOf(visible, model, !bothPasses);
     const jsonl = events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '';
     vscode.postMessage({ type: 'export', jsonl, count: events.length });
+  },
+  saveScenario() {
+    let from = Infinity;
+    let to = -Infinity;
+    for (const e of eventsOf(visible, model, true)) (from = Math.min(from, e.ts)), (to = Math.max(to, e.ts));
+    const jid = filters.jid.trim();
+    if (from <= to) vscode.postMessage({ type: 'saveScenario', from, to, jids: jid ? [jid] : [] });
   },
 });
 
 const banner = h('div', { class: 'banner', attrs: { id: 'banner', role: 'alert', hidden: '' } });
-const scroller = h('div', { class: 'scroller', attrs: { id: 'packets', tabindex: '0', role: 'grid', 'aria-label': 'Stanzas' } });
-const listHeader = h(
-  'div',
-  { class: 'row header', attrs: { role: 'row' } },
-  ...['time', '', 'from → to', 'kind/type', 'xmlns', 'outcome', 'total'].map((t, i) => h('span', { class: ['c-time', 'c-dir', 'c-addr', 'c-kind', 'c-xmlns', 'c-outcome', 'c-total'][i]!, attrs: { role: 'columnheader' } }, t)),
-);
+// A listbox (WAI-ARIA APG): the list keeps the focus and points at the selected row; each
+// row's label reads as a sentence, so the column header is for the eye only.
+const scroller = h('div', { class: 'scroller', attrs: { id: 'packets', tabindex: '0', role: 'listbox', 'aria-label': 'Stanzas (arrow keys, Home, End, Page Up and Page Down move the selection)' } });
+const COLUMNS: [string, string][] = [
+  ['c-time', 'time'],
+  ['c-dir', ''],
+  ['c-from', 'from'],
+  ['c-to', 'to'],
+  ['c-kind', 'kind/type'],
+  ['c-xmlns', 'xmlns'],
+  ['c-outcome', 'outcome'],
+  ['c-total', 'total'],
+];
+const listHeader = h('div', { class: 'row header', attrs: { 'aria-hidden': 'true' } }, ...COLUMNS.map(([c, t]) => h('span', { class: c }, t)));
 const details = h('div', { class: 'details', attrs: { id: 'details' } });
 const composer = new Composer(
   {
@@ -89,9 +116,12 @@ const composer = new Composer(
   },
   () => saveState(),
 );
-const list = new PacketList(scroller, (p) => select(p.id, false));
+const list = new PacketList(scroller, model, (p) => select(p.id, false));
 /** Says why the list is empty (nothing traced yet, or the filters hide everything). */
-const listEmpty = h('div', { class: 'list-empty', attrs: { id: 'list-empty', hidden: '' } });
+const listEmptyText = h('span', { attrs: { id: 'list-empty-text' } });
+const listEmptyClear = h('vscode-button', { attrs: { id: 'list-empty-clear', secondary: '' } }, 'Clear Filters');
+listEmptyClear.addEventListener('click', () => toolbar.clearFilters({ filtersChanged: (f) => applyFilters(f) }));
+const listEmpty = h('div', { class: 'list-empty', attrs: { id: 'list-empty', hidden: '' } }, listEmptyText, listEmptyClear);
 
 document.body.append(
   h(
@@ -107,7 +137,8 @@ document.body.append(
         'section',
         { class: 'side-pane' },
         details,
-        h('details', { class: 'composer-pane', attrs: { open: '', id: 'composer' } }, h('summary', { class: 'pane-title' }, 'Composer'), composer.root),
+        // Collapsed at first: the details get the room; one click (or Enter) opens it.
+        h('details', { class: 'composer-pane', attrs: { id: 'composer' } }, h('summary', { class: 'pane-title', attrs: { id: 'composer-toggle' } }, 'Composer'), composer.root),
       ),
     ),
   ),
@@ -129,31 +160,60 @@ function saveState(): void {
 
 function updateStatus(): void {
   const s = toolbar.status;
+  const rows = rowCount();
   s.dataset.packets = String(model.packets.length);
+  s.dataset.rows = String(rows);
   s.dataset.visible = String(visible.length);
   s.dataset.events = String(model.eventCount);
   s.dataset.paused = String(paused);
-  let text = predicate.active ? `${visible.length} of ${model.packets.length} stanzas` : `${model.packets.length} stanzas`;
+  let text = predicate.active ? `${visible.length} of ${rows} stanzas` : `${rows} stanzas`;
+  const earlier = model.earlierCount;
+  if (earlier) text += ` (${earlier} packets from an earlier run)`;
   text += ` · ${model.eventCount} events`;
   if (model.missedEvents) text += ` · ${model.missedEvents} missed`;
   if (paused) text += ` · paused, ${pausedCount} new events waiting`;
   s.textContent = text;
-  const why = visible.length
-    ? ''
-    : model.packets.length
-      ? `No stanza matches the filters. Clear them to see all ${model.packets.length}.`
-      : 'No stanzas yet. They appear here as clients send them, or send one from the composer.';
-  listEmpty.textContent = why;
+  toolbar.setFiltersActive(predicate.active);
+  // The hint names the button that helps: Clear Filters (Clear List would delete the stanzas).
+  const hidden = visible.length === 0 && rows > 0;
+  const why = visible.length ? '' : hidden ? `No stanza matches the filters. Clear Filters to see all ${rows}.` : 'No stanzas yet. They appear here as clients send them, or send one from the composer.';
+  listEmptyText.textContent = why;
+  listEmptyClear.toggleAttribute('hidden', !hidden);
   listEmpty.toggleAttribute('hidden', !why);
 }
 
 // ---------------------------------------------------------------- list and selection
 
+/** Is `p` a row of the list (a receiver's pass is not, while passes are grouped)? */
+function isRow(p: PacketRecord): boolean {
+  return bothPasses || model.rowOf(p) === p;
+}
+
+/** Does a row pass the filters? Grouped, a stanza is shown when either of its passes matches. */
+function rowMatches(p: PacketRecord): boolean {
+  return bothPasses ? predicate.test(p) : model.passesOf(p).some(predicate.test);
+}
+
+function rowCount(): number {
+  if (bothPasses) return model.packets.length;
+  let n = 0;
+  for (const p of model.packets) if (isRow(p)) n++;
+  return n;
+}
+
+/** The key of the row that shows record `id`. */
+function rowKey(id: string): string {
+  const p = model.byId.get(id);
+  return p && !bothPasses ? model.rowOf(p).id : id;
+}
+
 function reindex(): void {
-  visible = predicate.active ? model.packets.filter(predicate.test) : model.packets.slice();
+  visible = model.packets.filter((p) => isRow(p) && (!predicate.active || rowMatches(p)));
   list.setItems(visible);
   updateStatus();
 }
+
+const detailActions = { select: (id: string) => select(id, true), copy: (text: string) => vscode.postMessage({ type: 'copy', text }) };
 
 let detailFrame = 0;
 function renderSelected(): void {
@@ -161,18 +221,19 @@ function renderSelected(): void {
   detailFrame = requestAnimationFrame(() => {
     detailFrame = 0;
     const p = selected ? model.byId.get(selected) : undefined;
-    // The same packet re-rendered (its outcome arrived): keep the reader's scroll position.
-    const keepScroll = p && details.dataset.packet === p.id ? details.scrollTop : 0;
-    details.dataset.packet = p?.id ?? '';
-    if (p) renderDetails(details, p, model, { select: (id) => select(id, true), copy: (text) => vscode.postMessage({ type: 'copy', text }) });
-    else renderEmpty(details, selected ? `Stanza ${selected} is no longer in the inspector's history (cleared, or from an earlier sandbox run). Select a stanza to see its path through the pipeline.` : 'Select a stanza to see its path through the pipeline.');
-    details.scrollTop = keepScroll;
+    // The same stanza re-rendered (its outcome arrived): keep the reader's scroll position.
+    const shown = p ? rowKey(p.id) : '';
+    const keepScroll = p && details.dataset.packet === shown ? details.scrollTop : 0;
+    details.dataset.packet = shown;
+    if (p) renderDetails(details, p, model, detailActions, { grouped: !bothPasses });
+    else renderEmpty(details, selected ? `Stanza ${selected} is no longer in the inspector's history (cleared, or trimmed). Select a stanza to see its path through the pipeline.` : 'Select a stanza to see its path through the pipeline.');
+    if (keepScroll) details.scrollTop = keepScroll;
   });
 }
 
 function select(id: string | null, reveal = true): void {
   selected = id;
-  list.setSelected(id, reveal);
+  list.setSelected(id ? rowKey(id) : null, reveal);
   renderSelected();
   saveState();
 }
@@ -180,29 +241,33 @@ function select(id: string | null, reveal = true): void {
 /** Time spent indexing trace batches (ms), for the scale test's report. */
 const stats = { ingestMs: 0, batches: 0 };
 
-function ingest(events: TraceEvent[]): void {
+function ingest(events: TraceEvent[], run?: number): void {
   const t0 = performance.now();
   try {
-    ingestBatch(events);
+    ingestBatch(events, run);
   } finally {
     stats.ingestMs += performance.now() - t0;
     stats.batches++;
   }
 }
 
-function ingestBatch(events: TraceEvent[]): void {
-  const { added, updated, trimmed } = model.apply(events);
+function ingestBatch(events: TraceEvent[], run?: number): void {
+  const { added, updated, trimmed } = model.apply(events, run);
+  // A receiver's pass that just arrived changes its sender's row (it is no row of its own).
+  const changedRows = new Set<PacketRecord>();
+  for (const p of updated) changedRows.add(bothPasses ? p : model.rowOf(p));
+  for (const p of added) if (!isRow(p)) changedRows.add(model.rowOf(p));
   if (trimmed) reindex();
   else {
     let membershipChanged = false;
     if (predicate.active) {
       // A packet's outcome and plugin verdicts arrive after it: re-test the updated ones.
       const shown = new Set(visible);
-      for (const p of updated) if (predicate.test(p) !== shown.has(p)) membershipChanged = true;
+      for (const p of changedRows) if (rowMatches(p) !== shown.has(p)) membershipChanged = true;
     }
     if (membershipChanged) reindex();
     else {
-      for (const p of added) if (predicate.test(p)) visible.push(p);
+      for (const p of added) if (isRow(p) && (!predicate.active || rowMatches(p))) visible.push(p);
       list.setItems(visible);
       updateStatus();
     }
@@ -213,7 +278,12 @@ function ingestBatch(events: TraceEvent[]): void {
     select(id, true);
   } else if (selected) {
     const sel = model.byId.get(selected);
-    if (sel && (updated.has(sel) || added.some((p) => p.id === selected || p.arrival?.parentId === selected))) renderSelected();
+    if (!sel) return;
+    const row = bothPasses ? sel : model.rowOf(sel);
+    if (changedRows.has(row) || updated.has(sel) || added.some((p) => p.id === selected || p.arrival?.parentId === sel.packetId)) {
+      list.setSelected(rowKey(selected));
+      renderSelected();
+    }
   }
 }
 
@@ -221,6 +291,7 @@ function ingestBatch(events: TraceEvent[]): void {
 
 function setRunning(r: boolean, domain: string | null): void {
   running = r;
+  if (domain) list.setDomain(domain);
   banner.textContent = '';
   banner.classList.remove('error');
   if (!r) {
@@ -241,28 +312,40 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
   const m = ev.data;
   switch (m?.type) {
     case 'init':
+      model.sandboxRun = m.sandboxRun;
       setRunning(m.running, m.domain);
       setSessions(m.sessions, m.components);
       break;
     case 'trace':
-      if (paused) {
+      // An earlier run's events (a refill) are history: they never wait behind Pause.
+      if (paused && m.sandboxRun === undefined) {
         pausedBatches.push(m.events);
         pausedCount += m.events.length;
         updateStatus();
-      } else ingest(m.events);
+      } else ingest(m.events, m.sandboxRun);
       break;
     case 'reset':
+      // A refill follows: the same history comes back, so the selection stays.
       model.clear();
       pausedBatches = [];
       pausedCount = 0;
       reindex();
-      // A new sandbox run numbers packets from p1 again: the old selection would name another
-      // stanza of the new run. (A refill, 'cleared', keeps it: the same history comes back.)
-      if (m.reason === 'restarted') {
-        pendingSelect = null;
-        select(null, false);
-      } else renderSelected();
+      renderSelected();
       break;
+    case 'newSandboxRun': {
+      // Events held by Pause belong to the run that ended: show them before it becomes an earlier run.
+      const held = pausedBatches;
+      pausedBatches = [];
+      pausedCount = 0;
+      for (const b of held) ingest(b);
+      // A new sandbox run numbers packets from p1 again: the runs so far are re-keyed and kept;
+      // the selection follows its record, and a stanza sent just before no longer waits.
+      const renamed = model.startSandboxRun(m.sandboxRun);
+      pendingSelect = null;
+      if (selected) select(renamed.get(selected) ?? selected, false);
+      reindex();
+      break;
+    }
     case 'running':
       setRunning(m.running, m.domain);
       break;

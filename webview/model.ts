@@ -4,8 +4,12 @@
 // Events arrive in seq order in batches; a packet's events are spread over several batches
 // (its outcome may come 100 ms after its arrival), so `apply` reports which records it
 // created and which it only updated, and the list view re-filters just those.
+//
+// Records are keyed by packet id in the current sandbox run. A restart starts the ids again
+// (p1, p2, ...), so the records of the runs before are re-keyed `<packetId>@<run>` and kept,
+// marked as an earlier run, until the user clears the list.
 
-import type { ArrivalEvent, OutcomeEvent, PacketTraceEvent, PluginEvent, Stage, TraceEvent } from '../src/protocol';
+import type { ArrivalEvent, OutcomeEvent, PacketTraceEvent, PluginEvent, QueueEvent, Stage, TraceEvent } from '../src/protocol';
 
 export interface StageRecord {
   entered: boolean;
@@ -15,7 +19,12 @@ export interface StageRecord {
 }
 
 export interface PacketRecord {
+  /** The key: the packet id in the current run, `<packetId>@<run>` in an earlier one. */
   id: string;
+  /** The trace's packet id (what the sandbox calls it). */
+  packetId: string;
+  /** The sandbox run it is from (PacketModel.sandboxRun is the current one). */
+  sandboxRun: number;
   /** seq of the first event seen for this packet (orders the list). */
   firstSeq: number;
   arrival?: ArrivalEvent;
@@ -24,7 +33,23 @@ export interface PacketRecord {
   outcome?: OutcomeEvent;
   /** Packets whose arrival names this one as parent (P1 → P2 copies, answers). */
   children: string[];
-  events: PacketTraceEvent[];
+  /**
+   * The receiver's pass of this same stanza (a local message or iq is processed once for the
+   * sender, 'out', and once for the receiver, 'in': docs/architecture.md "Twice for local
+   * traffic"). The list shows the two as one row, headed by the sender's pass.
+   */
+  secondPass?: string;
+  /** Set on a receiver's pass: the sender's pass that heads its row. */
+  firstPass?: string;
+  /** A delivery out of the offline store: the record of the packet that was stored. */
+  storedAs?: string;
+  /** A stored packet: the packets that delivered it later (offline flood, XEP-0013, XEP-0198). */
+  laterDeliveries: string[];
+  /** A queue item the bridge refused (no packet: never a stanza in the pipeline). */
+  deadLetter?: QueueEvent;
+  /** Bumped on every change (the list re-renders a recycled row only when it moved). */
+  rev: number;
+  events: TraceEvent[];
 }
 
 export interface ApplyResult {
@@ -41,39 +66,84 @@ export class PacketModel {
   private readonly iqById = new Map<string, PacketRecord[]>();
   eventCount = 0;
   queueEventCount = 0;
+  /** The current run's last seq. */
   lastSeq = 0;
   /** Events the sandbox's ring dropped before we saw them (gaps in seq). */
   missedEvents = 0;
+  /** The current sandbox run (the host numbers them; 1 for the first). */
+  sandboxRun = 1;
 
   constructor(readonly maxEvents = 250_000) {}
 
-  apply(events: readonly TraceEvent[]): ApplyResult {
+  /** Records from runs before the current one. */
+  get earlierCount(): number {
+    let n = 0;
+    for (const p of this.packets) if (p.sandboxRun !== this.sandboxRun) n++;
+    return n;
+  }
+
+  /** The key of `packetId` of `run` (earlier runs: `<packetId>@<run>`). */
+  keyOf(packetId: string, run: number): string {
+    return run === this.sandboxRun ? packetId : `${packetId}@${run}`;
+  }
+
+  /** `events` of the current run, or of the earlier run `run` (a refill). */
+  apply(events: readonly TraceEvent[], run = this.sandboxRun): ApplyResult {
     const added: PacketRecord[] = [];
     const updated = new Set<PacketRecord>();
+    const current = run === this.sandboxRun;
+    const touch = (q: PacketRecord | undefined): void => {
+      if (!q) return;
+      q.rev++;
+      updated.add(q);
+    };
     for (const e of events) {
-      if (this.lastSeq && e.seq > this.lastSeq + 1) this.missedEvents += e.seq - this.lastSeq - 1;
-      if (e.seq > this.lastSeq) this.lastSeq = e.seq;
+      if (current) {
+        if (this.lastSeq && e.seq > this.lastSeq + 1) this.missedEvents += e.seq - this.lastSeq - 1;
+        if (e.seq > this.lastSeq) this.lastSeq = e.seq;
+      }
       if (e.type === 'queue') {
         this.queueEventCount++;
+        // A dead letter is a row of its own: an item that never became a packet.
+        if (e.op !== 'dead-letter') continue;
+        const d = this.record(this.keyOf(`dead${e.seq}`, run), `dead${e.seq}`, run, e.seq);
+        d.deadLetter = e;
+        d.events.push(e);
+        this.eventCount++;
+        added.push(d);
         continue;
       }
-      let p = this.byId.get(e.packetId);
+      const id = this.keyOf(e.packetId, run);
+      let p = this.byId.get(id);
       if (!p) {
-        p = { id: e.packetId, firstSeq: e.seq, stages: {}, plugins: [], children: [], events: [] };
-        this.packets.push(p);
-        this.byId.set(p.id, p);
+        p = this.record(id, e.packetId, run, e.seq);
         added.push(p);
-      } else if (!updated.has(p)) updated.add(p);
+      } else touch(p);
       p.events.push(e);
       this.eventCount++;
+      // The row a receiver's pass shows in is its sender's pass: that one changes too.
+      if (p.firstPass) touch(this.byId.get(p.firstPass));
       switch (e.type) {
         case 'arrival':
           p.arrival = e;
           if (e.parentId) {
-            const parent = this.byId.get(e.parentId);
+            const parent = this.byId.get(this.keyOf(e.parentId, run));
             if (parent && !parent.children.includes(p.id)) {
               parent.children.push(p.id);
-              updated.add(parent);
+              if (!parent.secondPass && parent.arrival?.direction === 'out' && e.direction === 'in' && e.xml === parent.arrival.xml) {
+                parent.secondPass = p.id;
+                p.firstPass = parent.id;
+              }
+              touch(parent);
+            }
+          }
+          if (e.stored) {
+            const stored = this.findStored(e.stored, run);
+            if (stored) {
+              p.storedAs = stored.id;
+              stored.laterDeliveries.push(p.id);
+              touch(stored);
+              if (stored.firstPass) touch(this.byId.get(stored.firstPass));
             }
           }
           if (e.kind === 'iq' && e.id) {
@@ -95,14 +165,81 @@ export class PacketModel {
           p.plugins.push(e);
           (p.stages[e.stage] ??= { entered: true, left: false, plugins: [] }).plugins.push(e);
           break;
-        case 'outcome':
+        case 'outcome': {
           p.outcome = e;
+          // A delivery's outcome decides whether the stored packet reads "delivered later".
+          const stored = p.storedAs ? this.byId.get(p.storedAs) : undefined;
+          if (stored) {
+            touch(stored);
+            if (stored.firstPass) touch(this.byId.get(stored.firstPass));
+          }
           break;
+        }
       }
     }
     for (const a of added) updated.delete(a);
     const trimmed = this.eventCount > this.maxEvents && this.trim();
     return { added, updated, trimmed };
+  }
+
+  private record(id: string, packetId: string, run: number, firstSeq: number): PacketRecord {
+    const p: PacketRecord = { id, packetId, sandboxRun: run, firstSeq, stages: {}, plugins: [], children: [], laterDeliveries: [], rev: 0, events: [] };
+    this.packets.push(p);
+    this.byId.set(id, p);
+    return p;
+  }
+
+  /**
+   * The record a delivery out of the offline store names. Its packet id may be from the
+   * delivery's run or an earlier one (the store outlives a restart): of the packets with that id
+   * that were stored offline, the one stored closest to the item's stamp.
+   */
+  private findStored(ref: { packetId: string; stamp: string }, run: number): PacketRecord | undefined {
+    const at = Date.parse(ref.stamp);
+    let best: PacketRecord | undefined;
+    let bestGap = Infinity;
+    for (let r = run; r >= 1; r--) {
+      const q = this.byId.get(this.keyOf(ref.packetId, r));
+      if (!q || q.outcome?.outcome !== 'stored-offline') continue;
+      const gap = Number.isNaN(at) ? run - r : Math.abs(q.outcome.ts - at);
+      if (gap < bestGap) {
+        best = q;
+        bestGap = gap;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The sandbox restarted as run `run`: the current records become an earlier run's, re-keyed
+   * `<packetId>@<old run>`. Returns the old key → new key of every record re-keyed (a
+   * selection follows its record).
+   */
+  startSandboxRun(run: number): Map<string, string> {
+    const renamed = new Map<string, string>();
+    const old = this.sandboxRun;
+    this.sandboxRun = run;
+    for (const p of this.packets) {
+      if (p.sandboxRun !== old) continue;
+      const key = `${p.packetId}@${old}`;
+      renamed.set(p.id, key);
+      this.byId.delete(p.id);
+    }
+    const ren = (k: string): string => renamed.get(k) ?? k;
+    for (const p of this.packets) {
+      if (renamed.has(p.id)) {
+        p.id = ren(p.id);
+        this.byId.set(p.id, p);
+        p.rev++;
+      }
+      p.children = p.children.map(ren);
+      p.laterDeliveries = p.laterDeliveries.map(ren);
+      if (p.secondPass) p.secondPass = ren(p.secondPass);
+      if (p.firstPass) p.firstPass = ren(p.firstPass);
+      if (p.storedAs) p.storedAs = ren(p.storedAs);
+    }
+    this.lastSeq = 0;
+    return renamed;
   }
 
   /** Drop the oldest packets until we are 10% under the cap. */
@@ -134,6 +271,28 @@ export class PacketModel {
     this.missedEvents = 0;
   }
 
+  /** The row a record shows in when passes are grouped: its sender's pass, if that is still here. */
+  rowOf(p: PacketRecord): PacketRecord {
+    return (p.firstPass && this.byId.get(p.firstPass)) || p;
+  }
+
+  /** The passes of a row: the sender's, then the receiver's (one when the stanza passed once). */
+  passesOf(p: PacketRecord): PacketRecord[] {
+    const second = p.secondPass ? this.byId.get(p.secondPass) : undefined;
+    return second ? [p, second] : [p];
+  }
+
+  /** The outcome that ends a row's story: the receiver's pass when there is one. */
+  lastPass(p: PacketRecord): PacketRecord {
+    const passes = this.passesOf(p);
+    return passes[passes.length - 1]!;
+  }
+
+  /** A stored packet that a later delivery got to its receiver (offline flood, XEP-0013, XEP-0198). */
+  deliveredLater(p: PacketRecord): boolean {
+    return p.outcome?.outcome === 'stored-offline' && p.laterDeliveries.some((id) => this.byId.get(id)?.outcome?.outcome === 'delivered');
+  }
+
   /**
    * The iq on the other side of a request/response pair: same `id`, one side get/set and the
    * other result/error, addressed back to the requester (RFC 6120 §8.2.3). A routed iq exists
@@ -147,7 +306,7 @@ export class PacketModel {
     const out: PacketRecord[] = [];
     for (const q of this.iqById.get(a.id) ?? []) {
       const b = q.arrival!;
-      if (q === p) continue;
+      if (q === p || q.sandboxRun !== p.sandboxRun) continue;
       const qIsRequest = b.stanzaType === 'get' || b.stanzaType === 'set';
       if (qIsRequest === isRequest) continue;
       const [req, res] = isRequest ? [a, b] : [b, a];

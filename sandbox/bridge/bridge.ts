@@ -14,6 +14,7 @@ import type { Element } from '@xmpp/xml';
 import Redis from 'ioredis';
 import type { BridgeConfig } from '../config';
 import type { Logger } from '../log';
+import type { TraceBus } from '../trace/bus';
 import { deadLetter, parseItem } from './stanza';
 import { NS_DISCO_INFO } from '../xmpp/vocabulary';
 
@@ -34,6 +35,8 @@ export interface BridgeOptions {
   log: Logger;
   /** Delay between reconnection attempts, ms (default 1000). */
   retryDelayMs?: number;
+  /** The sandbox's trace bus, when the bridge runs inside it: dead letters are traced with their reason. */
+  trace?: Pick<TraceBus, 'active' | 'emit'>;
 }
 
 
@@ -187,7 +190,12 @@ export function createBridge(opts: BridgeOptions): Bridge {
     const parsed = parseItem(item, cfg.domain);
     if (!parsed.ok) {
       log.warn(`dead-lettered an item of ${cfg.inList}: ${parsed.reason}`);
-      await cmd!.multi().lpush(cfg.deadLetterList, deadLetter(parsed.reason, item)).lrem(processing, 1, item).exec();
+      const r = await cmd!.multi().lpush(cfg.deadLetterList, deadLetter(parsed.reason, item)).lrem(processing, 1, item).exec();
+      const length = r?.[0]?.[1];
+      // The queue traces the LPUSH, but not why: this event carries the reason (and the item) to the inspector.
+      if (opts.trace?.active) {
+        opts.trace.emit({ type: 'queue', op: 'dead-letter', key: cfg.inList, dest: cfg.deadLetterList, ...(typeof length === 'number' ? { length } : {}), count: 1, client: 'xmpp-bridge', reason: parsed.reason, item });
+      }
       return;
     }
     for (;;) {

@@ -8,7 +8,7 @@
 import { createInterface } from 'node:readline/promises';
 import { resolve } from 'node:path';
 import { version } from '../../package.json';
-import { ScaffoldError, defaultTemplatesRoot, listTemplates, loadTemplate, scaffold, substitute, type TemplateManifest } from '../scaffold/render';
+import { ScaffoldError, defaultTemplatesRoot, findSandboxTarball, listTemplates, loadTemplate, scaffold, substitute, type TemplateManifest } from '../scaffold/render';
 import { PROG, UsageError, defineCommand, type CliIo } from './args';
 import { closest, didYouMean } from '../text';
 
@@ -19,7 +19,7 @@ const OPTIONS = {
   name: { type: 'string', value: 'NAME', help: "the project's npm name (default: the folder's name)" },
   jid: { type: 'string', value: 'JID', help: "the app's address: the worker's or daemon's bare JID, the bridge's component domain" },
   set: { type: 'string', value: 'KEY=VALUE', multiple: true, help: "any template variable ('new <template> --help-vars' lists them)" },
-  'sandbox-package': { type: 'string', value: 'SPEC', help: 'the xmpp-sandbox devDependency, e.g. file:../xmpp-sandbox-0.1.0.tgz', defaultText: SANDBOX_PACKAGE_DEFAULT },
+  'sandbox-package': { type: 'string', value: 'SPEC', help: 'the xmpp-sandbox devDependency, e.g. file:../xmpp-sandbox-0.1.0.tgz (default: a copy in vendor/ of the tarball this package carries beside its templates, if any)', defaultText: SANDBOX_PACKAGE_DEFAULT },
   yes: { type: 'boolean', short: 'y', help: 'ask nothing: the given values, defaults for the rest' },
   'help-vars': { type: 'boolean', help: "list the template's variables and their defaults" },
   templates: { type: 'string', value: 'DIR', hidden: true, help: 'the templates folder (tests)' },
@@ -128,17 +128,21 @@ export const newProject = defineCommand({
     const dirName = nameFromDir(dir);
     if (nameVar && given[nameVar.key] === undefined && dirName !== undefined) suggested[nameVar.key] = dirName;
 
-    const builtins = { sandboxPackage: values['sandbox-package'] ?? SANDBOX_PACKAGE_DEFAULT };
+    // A package that carries the library's tarball beside its templates (the VSIX) vendors it
+    // into the project: no registry serves xmpp-sandbox to an installed extension.
+    const vendor = values['sandbox-package'] === undefined ? findSandboxTarball(root, version) : undefined;
+    const builtins = { sandboxPackage: vendor?.spec ?? values['sandbox-package'] ?? SANDBOX_PACKAGE_DEFAULT };
     const interactive = !values.yes && process.stdin.isTTY === true && process.stderr.isTTY === true;
     const answers = interactive ? await ask(manifest, given, suggested, builtins, io) : { ...suggested, ...given };
     let result;
     try {
-      result = await scaffold({ root, template: id, dir, values: answers, builtins });
+      result = await scaffold({ root, template: id, dir, values: answers, builtins, vendor });
     } catch (err) {
       if (err instanceof ScaffoldError && err.code !== 'template-error') throw new UsageError(err.message);
       throw err;
     }
     io.out(`Created ${manifest.id} project '${result.values[nameVar?.key ?? ''] ?? id}' in ${dir} (${result.files.length} files).\n`);
+    if (vendor) io.out(`xmpp-sandbox comes from ${vendor.path} (see its README to use the registry instead).\n`);
     const next = manifest.next ?? ['npm install', 'npm test'];
     io.out(`Next:\n  cd ${dir}\n${next.map((l) => `  ${l}\n`).join('')}`);
     return 0;

@@ -21,6 +21,7 @@ const OPTIONS = {
   bail: { type: 'boolean', help: 'stop after the first failing script' },
   json: { type: 'boolean', help: 'print one JSON object (per-script and per-step results) instead of the human report' },
   timeout: { type: 'integer', min: 1, max: 3_600_000, value: 'MS', help: "a step's timeout, unless it says 'receives within Ns:'", defaultText: '5000' },
+  'until-line': { type: 'integer', min: 1, max: 1_000_000, value: 'N', help: 'run only the steps that start on line N or before it; the rest are skipped (the editor\'s Run to Here)' },
 } as const;
 
 const GLOB = /[*?[]/;
@@ -103,6 +104,7 @@ export const test = defineCommand({
         domain: values.domain,
         redis: values.redis,
         timeoutMs: values.timeout,
+        untilLine: values['until-line'],
         onlyTags: list(values['only-tags']),
         skipTags: list(values['skip-tags']),
         onStep: (step) => {
@@ -110,6 +112,7 @@ export const test = defineCommand({
         },
       });
       if (result.status === 'fail') out(report.errorLines(result) + report.notRunLine(result.steps));
+      else if (result.status === 'pass') out(report.notRunLine(result.steps)); // the steps after --until-line
       out(report.scenarioEnd(result));
       results.push(result);
     }

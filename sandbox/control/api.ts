@@ -95,6 +95,17 @@ export interface OfflineUserInfo {
   items?: OfflineItemInfo[];
 }
 
+/**
+ * A plugin file that did not load (or the plugin folder that could not be read), with where the
+ * error is when its stack says so (1-based), so the editor can show it at file:line.
+ */
+export interface PluginLoadError {
+  file: string;
+  error: string;
+  line?: number;
+  column?: number;
+}
+
 export interface QueueKeyInfo {
   key: string;
   type: 'list' | 'string' | 'none';
@@ -111,7 +122,9 @@ export interface ControlMethods {
   'components.list': { params: Record<string, never>; result: ComponentInfo[] };
   'plugins.list': { params: Record<string, never>; result: PluginInfo[] };
   /** Reload user plugins from the plugin folder without a restart. */
-  'plugins.reload': { params: Record<string, never>; result: { loaded: string[]; errors: { file: string; error: string }[] } };
+  'plugins.reload': { params: Record<string, never>; result: { loaded: string[]; errors: PluginLoadError[] } };
+  /** The errors of the last plugin load (at start or by plugins.reload); empty when every file loaded. */
+  'plugins.errors': { params: Record<string, never>; result: PluginLoadError[] };
   'offline.list': { params: { bareJid?: string; withItems?: boolean }; result: OfflineUserInfo[] };
   'offline.purge': { params: { bareJid: string }; result: { removed: number } };
   /**
@@ -125,10 +138,27 @@ export interface ControlMethods {
   'trace.export': { params: { sinceSeq?: number }; result: { jsonl: string } };
   'trace.setEnabled': { params: { enabled: boolean }; result: { enabled: boolean } };
   'trace.clear': { params: Record<string, never>; result: { cleared: true } };
+  /**
+   * Tag a scenario run: what the sessions of `jids` (connected full JIDs, or component domains)
+   * send from now on, and the packets made from it, carry `run` in the trace (ArrivalEvent.run).
+   * Returns the session ids tagged.
+   */
+  'trace.tagRun': { params: { run: string; jids: string[] }; result: { sessionIds: string[] } };
+  /** End a run's tagging (its events keep their tag). */
+  'trace.untagRun': { params: { run: string }; result: { untagged: boolean } };
+  /**
+   * The ring's stanzas in a time range (ms since the epoch, inclusive) and/or of some sessions
+   * (full JIDs, component domains) as a scenario script that replays them (sandbox/scenario/record.ts).
+   */
+  'trace.record': { params: { from?: number; to?: number; jids?: string[]; title?: string }; result: { scs: string } };
   'queue.keys': { params: { pattern?: string }; result: QueueKeyInfo[] };
   'queue.peek': { params: { key: string; start?: number; stop?: number }; result: string[] };
   'queue.push': { params: { key: string; values: string[]; side?: 'left' | 'right' }; result: { length: number } };
   'queue.purge': { params: { key: string }; result: { removed: boolean } };
+  /** LPOP (side 'left', the default) or RPOP: the item taken, null when the list is empty. */
+  'queue.pop': { params: { key: string; side?: 'left' | 'right' }; result: { value: string | null } };
+  /** One key's type and length: type 'none' when it does not exist. */
+  'queue.info': { params: { key: string }; result: QueueKeyInfo };
   /** Wipe the data directory's stores (offline messages, queue AOF). Only while running; clears live state too. */
   'data.reset': { params: Record<string, never>; result: { reset: true } };
 }

@@ -15,6 +15,7 @@ import {
   type SandboxStatus,
 } from './api';
 import type { LogHub } from '../log';
+import { recordScenario } from '../scenario/record';
 import type { QueueServer } from '../queue/server';
 import type { TraceBus } from '../trace/bus';
 import type { TraceEvent } from '../trace/events';
@@ -45,11 +46,24 @@ function str(p: Params, key: string, required: boolean): string | undefined {
   return v;
 }
 
+function num(p: Params, key: string): number | undefined {
+  const v = p[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ControlError('bad-params', `'${key}' must be a number`);
+  return v;
+}
+
 function int(p: Params, key: string): number | undefined {
   const v = p[key];
   if (v === undefined) return undefined;
   if (!Number.isInteger(v)) throw new ControlError('bad-params', `'${key}' must be an integer`);
   return v as number;
+}
+
+function side(p: Params): 'left' | 'right' {
+  const v = p.side ?? 'left';
+  if (v !== 'left' && v !== 'right') throw new ControlError('bad-params', "'side' must be 'left' or 'right'");
+  return v;
 }
 
 /** Coalesces bursts of change notifications (many connects at once) into one event per tick window. */
@@ -91,6 +105,7 @@ export class LocalControl implements ControlApi {
       'components.list': () => xmpp.listComponents(),
       'plugins.list': () => xmpp.listPlugins(),
       'plugins.reload': () => xmpp.reloadPlugins(),
+      'plugins.errors': () => xmpp.pluginErrors(),
       'offline.list': (p) => xmpp.listOffline(str(p, 'bareJid', false), p.withItems === true),
       'offline.purge': (p) => ({ removed: xmpp.purgeOffline(str(p, 'bareJid', true)) }),
       'stanza.inject': (p) => {
@@ -108,6 +123,41 @@ export class LocalControl implements ControlApi {
         sb.trace.clear();
         return { cleared: true } as const;
       },
+      'trace.tagRun': (p) => {
+        const run = str(p, 'run', true);
+        const jids = p.jids;
+        if (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string')) throw new ControlError('bad-params', "'jids' must be an array of strings");
+        const ids = new Map<string, string>();
+        for (const s of xmpp.listSessions()) for (const r of s.resources) ids.set(r.fullJid, r.sessionId);
+        for (const c of xmpp.listComponents()) ids.set(c.domain, c.sessionId);
+        const sessionIds = (jids as string[]).map((j) => {
+          const id = ids.get(j);
+          if (id === undefined) throw new ControlError('not-found', `no connected session is ${j} (a full JID or a component domain)`);
+          return id;
+        });
+        for (const id of sessionIds) sb.trace.tagSession(id, run);
+        return { sessionIds };
+      },
+      'trace.untagRun': (p) => ({ untagged: sb.trace.untagRun(str(p, 'run', true)) }),
+      'trace.record': (p) => {
+        const from = num(p, 'from');
+        const to = num(p, 'to');
+        const jids = p.jids;
+        if (jids !== undefined && (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string'))) throw new ControlError('bad-params', "'jids' must be an array of strings");
+        const ep = sb.endpoints();
+        const scs = recordScenario(
+          sb.trace.snapshot(),
+          { from, to, jids: jids as string[] | undefined },
+          {
+            // Declared accounts' own passwords are not in the trace: the replay's embedded sandbox accepts what the script says.
+            password: () => ep?.password ?? 'sandbox',
+            secret: (domain) => ep?.components[domain] ?? 'secret',
+            origin: ep ? `the sandbox at ${ep.c2s}` : 'the sandbox',
+            title: str(p, 'title', false),
+          },
+        );
+        return { scs };
+      },
       'queue.keys': (p) => queue().keys(str(p, 'pattern', false)),
       'queue.peek': (p) => queue().peek(str(p, 'key', true), int(p, 'start') ?? 0, int(p, 'stop') ?? 99),
       'queue.push': (p) => {
@@ -115,11 +165,11 @@ export class LocalControl implements ControlApi {
         if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
           throw new ControlError('bad-params', "'values' must be a non-empty array of strings");
         }
-        const side = p.side ?? 'left';
-        if (side !== 'left' && side !== 'right') throw new ControlError('bad-params', "'side' must be 'left' or 'right'");
-        return { length: queue().push(str(p, 'key', true), values as string[], side) };
+        return { length: queue().push(str(p, 'key', true), values as string[], side(p)) };
       },
       'queue.purge': (p) => ({ removed: queue().purge(str(p, 'key', true)) }),
+      'queue.pop': (p) => ({ value: queue().pop(str(p, 'key', true), side(p)) }),
+      'queue.info': (p) => queue().info(str(p, 'key', true)),
       'data.reset': async () => {
         this.requireRunning();
         await xmpp.resetData();

@@ -297,14 +297,16 @@ export class Engine {
   /** A QueueEvent on the trace bus, only when tracing is on (keys arrive latin1-coded). */
   traceQueue(op: QueueEvent['op'], key: string, extra: { length?: number; dest?: string; count?: number; client?: Client } = {}): void {
     if (this.loading || !this.trace.active) return;
+    // Every key, absent ones undefined (the ring records them as absent): one object shape for
+    // every queue event, read at monomorphic sites, and no spread copies per command.
     this.trace.emit({
       type: 'queue',
       op,
       key: fromWire(key),
-      ...(extra.dest !== undefined ? { dest: fromWire(extra.dest) } : {}),
-      ...(extra.length !== undefined ? { length: extra.length } : {}),
-      ...(extra.count !== undefined ? { count: extra.count } : {}),
-      ...(extra.client ? { client: extra.client.name || `#${extra.client.id}` } : {}),
+      dest: extra.dest !== undefined ? fromWire(extra.dest) : undefined,
+      length: extra.length,
+      count: extra.count,
+      client: extra.client ? extra.client.name || `#${extra.client.id}` : undefined,
     });
   }
 

@@ -25,6 +25,10 @@ export interface QueueServer {
   /** Like LPUSH/RPUSH (wakes blocked clients, logged to the AOF). */
   push(key: string, values: string[], side?: 'left' | 'right'): number;
   purge(key: string): boolean;
+  /** Like LPOP/RPOP: the item taken, or null when the list is empty or missing. */
+  pop(key: string, side?: 'left' | 'right'): string | null;
+  /** One key's type and length (type 'none', length 0 when it does not exist). */
+  info(key: string): QueueKeyInfo;
   /** FLUSHALL + truncate the AOF. */
   reset(): Promise<void>;
   /** 'keys-changed' (debounced, at most 10/s). */
@@ -158,6 +162,22 @@ export function createQueueServer(opts: QueueServerOptions): QueueServer {
       const reply = internal(['DEL', toWire(key)]);
       engine.flush();
       return reply.trim() === ':1';
+    },
+
+    pop(key, side = 'left') {
+      const reply = internal([side === 'left' ? 'LPOP' : 'RPOP', toWire(key)]);
+      if (reply.startsWith('-')) throw new Error(reply.slice(1).trim());
+      engine.flush();
+      // RESP bulk string: $<len>\r\n<bytes>\r\n; $-1 (RESP2) or _ (RESP3) when nothing was popped.
+      if (!reply.startsWith('$') || reply.startsWith('$-1')) return null;
+      const body = reply.slice(reply.indexOf('\r\n') + 2, -2);
+      return fromWire(body);
+    },
+
+    info(key) {
+      const v = engine.dbs[0]!.get(toWire(key));
+      if (v === undefined) return { key, type: 'none', length: 0 };
+      return { key, type: isList(v) ? 'list' : 'string', length: isList(v) ? (v as Deque).length : Buffer.byteLength(v as string, 'latin1') };
     },
 
     async reset() {

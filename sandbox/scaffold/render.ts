@@ -12,7 +12,7 @@
 // template fails its render test instead of reaching a user's project.
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 export const MANIFEST = 'template.json';
@@ -267,6 +267,59 @@ export async function writeProject(dir: string, files: readonly RenderedFile[]):
   return written;
 }
 
+// ---------------------------------------------------------------- the library, offline
+
+/**
+ * Where a package that carries the templates may also carry this package's `npm pack` tarball
+ * (the VSIX does: scripts/package-vsix.mjs), beside templates/; and where a generated project
+ * keeps its copy. An installed extension has no registry that serves xmpp-sandbox, so the
+ * project depends on its copy: `file:vendor/xmpp-sandbox-<version>.tgz` (npm resolves a file:
+ * spec relative to the project's package.json, so the project can move).
+ */
+export const VENDOR_DIR = 'vendor';
+
+export interface VendoredSandbox {
+  /** The tarball the package carries (absolute). */
+  source: string;
+  /** Its copy in the project (POSIX, relative): vendor/xmpp-sandbox-<version>.tgz. */
+  path: string;
+  /** The devDependency spec: file:vendor/xmpp-sandbox-<version>.tgz. */
+  spec: string;
+  version: string;
+}
+
+/** The library tarball beside `templatesRoot` (../vendor/xmpp-sandbox-<version>.tgz), or undefined. */
+export function findSandboxTarball(templatesRoot: string, version: string): VendoredSandbox | undefined {
+  const name = `xmpp-sandbox-${version}.tgz`;
+  const source = join(templatesRoot, '..', VENDOR_DIR, name);
+  if (!existsSync(source)) return undefined;
+  const path = `${VENDOR_DIR}/${name}`;
+  return { source: resolve(source), path, spec: `file:${path}`, version };
+}
+
+/** The README section of a project that depends on its vendored copy: where it comes from, and how to switch to the registry. */
+export function vendorNote(v: VendoredSandbox): string {
+  return [
+    '',
+    '## The xmpp-sandbox dependency',
+    '',
+    `\`xmpp-sandbox\` (the sandbox your tests start, and \`npx xmpp-sandbox\`) is installed from`,
+    `\`${v.path}\`, the copy the VS Code extension carries, so \`npm install\` needs no registry`,
+    'for it. Keep the file in version control, or switch to the registry version once it is',
+    'published there:',
+    '',
+    '```sh',
+    `npm install --save-dev xmpp-sandbox@^${v.version} && rm -r ${VENDOR_DIR}`,
+    '```',
+    '',
+  ].join('\n');
+}
+
+/** The rendered files with vendorNote() appended to README.md (when the template has one). */
+export function withVendorNote(files: readonly RenderedFile[], v: VendoredSandbox): RenderedFile[] {
+  return files.map((f) => (f.path === 'README.md' ? { ...f, content: `${f.content.replace(/\n*$/, '\n')}${vendorNote(v)}` } : f));
+}
+
 export interface ScaffoldOptions {
   /** The templates folder (defaultTemplatesRoot() for the CLI). */
   root: string;
@@ -275,13 +328,23 @@ export interface ScaffoldOptions {
   /** Variable values by key; absent ones take their defaults. */
   values?: Record<string, string | undefined>;
   builtins?: Builtins;
+  /** Copy this tarball into the project and depend on it (its spec replaces builtins.sandboxPackage). */
+  vendor?: VendoredSandbox;
 }
 
 /** Loads, validates, renders and writes: what `xmpp-sandbox new` does. Resolves with the values used and the files written. */
 export async function scaffold(o: ScaffoldOptions): Promise<{ values: Record<string, string>; files: string[]; manifest: TemplateManifest }> {
   const template = loadTemplate(o.root, o.template);
-  const values = resolveVariables(template.manifest, o.values ?? {}, o.builtins);
+  const builtins = o.vendor ? { ...o.builtins, sandboxPackage: o.vendor.spec } : o.builtins;
+  const values = resolveVariables(template.manifest, o.values ?? {}, builtins);
   await checkTarget(o.dir);
-  const files = await writeProject(o.dir, renderTemplate(template, values));
+  const rendered = renderTemplate(template, values);
+  const files = await writeProject(o.dir, o.vendor ? withVendorNote(rendered, o.vendor) : rendered);
+  if (o.vendor) {
+    const target = join(o.dir, ...o.vendor.path.split('/'));
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(o.vendor.source, target);
+    files.push(o.vendor.path);
+  }
   return { values, files, manifest: template.manifest };
 }

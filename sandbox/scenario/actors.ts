@@ -1,7 +1,8 @@
 // The characters of a scenario (sandbox/scenario/parser.ts), as real peers on 127.0.0.1 or a
 // given server: [Client] is an @xmpp/client (RFC 6120 c2s), [Component] an @xmpp/component
 // (XEP-0114), [Queue] an ioredis connection to one list. Each keeps what it received in
-// arrival order: Scansion's `receives` takes the next stanza, it does not search.
+// arrival order; a `receives` step takes the next stanza, passing over only those that came in
+// before the step began and do not match (StanzaActor.take, as Scansion sees them).
 
 import { client, type Client } from '@xmpp/client';
 import { component, type Component } from '@xmpp/component';
@@ -108,6 +109,21 @@ export class StanzaActor {
     const why = this.unavailable();
     if (why) throw new Error(why);
     await this.entity!.send(el);
+  }
+
+  /**
+   * The stanza a `receives` step gets, as Scansion gives it: Scansion's client listens only
+   * while a `receives` step waits, so a stanza that came in before the step began (while the
+   * script ran other steps) is one it never sees. Here those are buffered; the first of them
+   * that `accepts` is taken, and the ones before it are passed over. When none does, they are
+   * all passed over and the next stanza to arrive within `ms` is taken, whatever it is (the
+   * caller matches it, and fails on a mismatch as Scansion does). `passed`: what was passed
+   * over, for the report.
+   */
+  async take(ms: number, accepts: (el: Element) => boolean): Promise<{ el: Element | null; passed: Element[] }> {
+    const hit = this.inbox.findIndex(accepts);
+    const passed = this.inbox.splice(0, hit === -1 ? this.inbox.length : hit);
+    return { el: await this.next(ms), passed };
   }
 
   /** The next stanza received (taken out of the inbox), or null when none came within `ms`. */

@@ -25,7 +25,7 @@ export interface EmbeddedServer {
 }
 
 /** Starts a sandbox for `domain` that accepts the characters' credentials; throws on a conflict between them. */
-export async function startEmbedded(domain: string, characters: readonly EmbeddedCharacter[], opts: { redis?: string } = {}): Promise<EmbeddedServer> {
+export async function startEmbedded(domain: string, characters: readonly EmbeddedCharacter[], opts: { redis?: string; pluginDir?: string } = {}): Promise<EmbeddedServer> {
   const accounts: Record<string, string> = {};
   const components: Record<string, string> = {};
   const owner: Record<string, string> = {};
@@ -45,7 +45,7 @@ export async function startEmbedded(domain: string, characters: readonly Embedde
     host: '127.0.0.1',
     dataDir,
     logLevel: 'error',
-    xmpp: { domain, c2sPort: 0, wsPort: -1, componentPort: 0, accounts, components },
+    xmpp: { domain, c2sPort: 0, wsPort: -1, componentPort: 0, accounts, components, pluginDir: opts.pluginDir ?? '' },
     queue: { port: 0, appendfsync: 'no' },
     bridge: { domain: `bridge.${domain}`, redisUrl: opts.redis ?? '' },
   });

@@ -11,12 +11,14 @@
 //   Romeo sends: / receives:     + the stanza on the following lines, indented
 //   Romeo receives: nothing      nothing may arrive (within a short window)
 //   Romeo receives within 5s:    our extension: this step's own timeout
+//   Romeo's last stanza was blocked by no-spam   our extension: a trace expectation (sandbox only)
 //   ${Romeo's full JID}, ${Romeo's JID}   variables, in stanzas
 //
 // Pure (no Node API, no I/O): the editor can parse a script as it is typed.
 
 import type { Element } from '@xmpp/xml';
 import { closest, didYouMean } from '../text';
+import { OUTCOMES, type Outcome } from '../trace/events';
 import { parseJid, type Jid } from '../xmpp/jid';
 import { XmlStreamParser } from '../xmpp/xml/parser';
 
@@ -36,12 +38,12 @@ export const CHARACTER_CLASSES = {
   Client: {
     properties: ['jid', 'password', 'resource', 'connect_host', 'connect_port'],
     required: ['jid', 'password'],
-    verbs: ['connects', 'disconnects', 'sends', 'receives'],
+    verbs: ['connects', 'disconnects', 'sends', 'receives', 'outcome'],
   },
   Component: {
     properties: ['jid', 'password', 'connect_host', 'connect_port'],
     required: ['jid', 'password'],
-    verbs: ['connects', 'disconnects', 'sends', 'receives'],
+    verbs: ['connects', 'disconnects', 'sends', 'receives', 'outcome'],
   },
   Queue: {
     properties: ['list', 'url', 'pop'],
@@ -51,7 +53,8 @@ export const CHARACTER_CLASSES = {
 } as const satisfies Record<string, { properties: readonly string[]; required: readonly string[]; verbs: readonly Verb[] }>;
 
 export type CharacterClass = keyof typeof CHARACTER_CLASSES;
-export type Verb = 'connects' | 'disconnects' | 'sends' | 'receives' | 'pushes';
+/** `outcome`: our trace expectation, `Romeo's last stanza was blocked by no-spam` (TRACE_PHRASE). */
+export type Verb = 'connects' | 'disconnects' | 'sends' | 'receives' | 'pushes' | 'outcome';
 
 export interface Property {
   value: string;
@@ -79,6 +82,8 @@ export interface Action extends LineRange {
   nothing?: boolean;
   /** `receives within 5s:` — this step's timeout, ms. */
   timeoutMs?: number;
+  /** `Romeo's last stanza was <outcome> [by <plugin>]`: what the sandbox's trace must show. */
+  traced?: { outcome: Outcome; by?: string };
   /** The comment lines above the action (since the previous one), without their '#'. */
   comment?: string;
 }
@@ -127,6 +132,34 @@ export interface VariableRef {
 export function parseVariable(inner: string): VariableRef | null {
   const m = VARIABLE_FORM.exec(inner.trim());
   return m ? { character: m[1]!, full: m[2] === 'full JID' } : null;
+}
+
+/**
+ * A step's text with each `${…}` replaced by `valueOf` (which escapes it as the caller needs)
+ * and the text around them passed through `rewrite` (the --domain rewrite). One place for the
+ * runner and the editor's Send This Step. The parser has checked every variable by then.
+ */
+export function substituteVariables(text: string, valueOf: (ref: VariableRef, written: string) => string, rewrite: (text: string) => string = (t) => t): string {
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(VARIABLE)) {
+    out += rewrite(text.slice(last, m.index));
+    last = m.index + m[0].length;
+    out += valueOf(parseVariable(m[1]!)!, m[0]);
+  }
+  return out + rewrite(text.slice(last));
+}
+
+/** The step whose lines (action line to the end of its stanza) hold `line` (1-based). */
+export function stepAt(script: Script, line: number): Action | undefined {
+  return script.actions.find((a) => a.line <= line && line <= a.endLine);
+}
+
+/** Replaces the domain `from` by `to` wherever it stands as a domain or the end of one (bridge.localhost). */
+export function domainRewrite(from: string | undefined, to: string | undefined): (text: string) => string {
+  if (!from || !to || from === to) return (t) => t;
+  const re = new RegExp(`(?<![A-Za-z0-9_-])${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_.-])`, 'gi');
+  return (t) => t.replace(re, to);
 }
 
 // ---------------------------------------------------------------- XML blocks
@@ -182,6 +215,12 @@ export function parseXmlBlock(text: string): XmlBlock {
 const SEPARATOR = /^-{3,}\s*$/;
 const CHARACTER = /^\[([^\]]*)\]\s*(.*)$/;
 const PROPERTY = /^\s+([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$/;
+/**
+ * After `Romeo`: `'s last stanza was blocked by no-spam`, `… was stored offline`: the outcome
+ * (sandbox/trace/events.ts OUTCOMES, '-' written as a space) of the stanza the character sent
+ * last, or of a packet made from it; `by` names the plugin that blocked, dropped or handled it.
+ */
+const TRACE_PHRASE = new RegExp(`^'s last stanza was (${OUTCOMES.map((o) => o.replace('-', ' ')).join('|')})(?: by (\\S+))?$`);
 const VERB_PHRASE = /^(sends|receives|pushes)(?:\s+within\s+(\d+(?:\.\d+)?)\s*(ms|s))?\s*:\s*(.*)$/;
 const indented = (s: string) => /^[ \t]/.test(s);
 const blank = (s: string) => s.trim() === '';
@@ -297,7 +336,7 @@ export function parseScenario(text: string, file = '<script>'): Script {
     }
 
     // An action.
-    const actor = [...byName.keys()].sort((a, b) => b.length - a.length).find((name) => line.startsWith(name + ' '));
+    const actor = [...byName.keys()].sort((a, b) => b.length - a.length).find((name) => line.startsWith(name + ' ') || line.startsWith(name + "'s "));
     if (!inActions) {
       error(n, actor ? "actions come after the line of dashes ('-----') that ends the character definitions" : `expected a character definition like '[Client] Romeo', a '#' comment or the line of dashes, got '${line.trim()}'`);
       i++;
@@ -317,8 +356,14 @@ export function parseScenario(text: string, file = '<script>'): Script {
     if (comments.length) action.comment = comments.join('\n');
     comments = [];
     const vm = VERB_PHRASE.exec(rest);
+    const tm = TRACE_PHRASE.exec(rest);
     let bad: string | null = null;
     if (rest === 'connects' || rest === 'disconnects') action.verb = rest;
+    else if (tm) {
+      action.verb = 'outcome';
+      action.traced = { outcome: tm[1]!.replace(' ', '-') as Outcome, ...(tm[2] !== undefined && { by: tm[2] }) };
+      if (tm[2] !== undefined && !['blocked', 'dropped', 'handled'].includes(action.traced.outcome)) bad = `'by' names the plugin of an outcome blocked, dropped or handled, not ${tm[1]}`;
+    }
     else if (vm) {
       action.verb = vm[1] as Verb;
       if (vm[2] !== undefined) {
@@ -334,7 +379,7 @@ export function parseScenario(text: string, file = '<script>'): Script {
       } else if (after) bad = `unexpected '${after}' after '${vm[1]}:' (the ${action.verb === 'pushes' ? 'item' : 'stanza'} goes on the following lines, indented)`;
     } else bad = `unknown action '${rest}' for ${actor}${suggest(rest.replace(/:.*$/, ''), verbs)}`;
     if (!bad && !verbs.includes(action.verb)) bad = `a [${character.class}] cannot '${action.verb}': it ${verbs.join(', ')}`;
-    if (bad) error(n, `${bad}. ${character.class} actions: ${verbs.map((v) => (v === 'connects' || v === 'disconnects' ? `'${actor} ${v}'` : `'${actor} ${v}:'`)).join(', ')}`);
+    if (bad) error(n, `${bad}. ${character.class} actions: ${verbs.map((v) => (v === 'outcome' ? `'${actor}'s last stanza was blocked by PLUGIN'` : v === 'connects' || v === 'disconnects' ? `'${actor} ${v}'` : `'${actor} ${v}:'`)).join(', ')}`);
 
     // The indented block under sends:/receives:/pushes:.
     let j = i + 1;

@@ -11,13 +11,16 @@
 // API; it is null against another server, which cannot answer them.
 
 import type { Element } from '@xmpp/xml';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { Sandbox } from '../index';
+import type { OutcomeEvent, TraceEvent } from '../trace/events';
 import { parseJid } from '../xmpp/jid';
 import { escapeAttr } from '../xmpp/xml/serialize';
 import { QueueActor, StanzaActor, withTimeout } from './actors';
 import { startEmbedded, type EmbeddedCharacter, type EmbeddedServer } from './embedded';
 import { matchStanza, matchText, prettyXml, type MatchResult } from './matcher';
-import { VARIABLE, parseVariable, parseXmlBlock, type Action, type Character, type ScenarioError, type Script, type Tag, type Verb } from './parser';
+import { domainRewrite, parseXmlBlock, substituteVariables, type Action, type Character, type ScenarioError, type Script, type Tag, type Verb } from './parser';
 
 export const DEFAULT_STEP_TIMEOUT_MS = 5000;
 /** How long `receives: nothing` watches for a stanza. */
@@ -40,8 +43,15 @@ export interface RunOptions {
   onlyTags?: readonly string[];
   /** Skip scripts with one of these tags. */
   skipTags?: readonly string[];
+  /**
+   * Run only the steps that start on this line or before it (1-based): the editor's Run to
+   * Here. The steps after it are reported as skipped, and the script passes when those run do.
+   */
+  untilLine?: number;
   /** Called as each step ends (also for the steps not run after a failure). */
   onStep?(step: StepResult): void;
+  /** The tag the run's packets carry in the sandbox's trace (ArrivalEvent.run); by default the script's name and a random suffix. */
+  runTag?: string;
 }
 
 export type Status = 'pass' | 'fail' | 'skip';
@@ -79,6 +89,8 @@ export interface ScenarioResult {
   steps: StepResult[];
   /** Parse errors: the script did not run. */
   errors: readonly ScenarioError[];
+  /** The run's tag in the embedded sandbox's trace (RunOptions.runTag), when it ran there. */
+  run?: string;
 }
 
 class StepFailure extends Error {
@@ -133,6 +145,11 @@ interface Env {
   queueActors: Map<string, QueueActor>;
   /** The --domain rewrite (identity without one). */
   rewrite(text: string): string;
+  /** The run's tag (RunOptions.runTag). */
+  run: string;
+  /** With the sandbox: each stanza character's session id, and what it sent last (for `outcome` steps). */
+  sessionIds: Map<string, string>;
+  lastSent: Map<string, { element: Element; sinceSeq: number }>;
 }
 
 /** xmpp://host:port → host and port. */
@@ -142,39 +159,30 @@ export function hostPort(url: string): HostPort {
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) };
 }
 
-/** Replaces `from` by `to` wherever it stands as a domain or the end of one (bridge.localhost). */
-function domainRewrite(from: string | undefined, to: string | undefined): (text: string) => string {
-  if (!from || !to || from === to) return (t) => t;
-  const re = new RegExp(`(?<![A-Za-z0-9_-])${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_.-])`, 'gi');
-  return (t) => t.replace(re, to);
-}
-
 function characterJid(env: Env, c: Character) {
   return parseJid(env.rewrite(c.properties.jid!.value));
 }
 
 /** A step's text with ${…} resolved (escaped for XML when `xml`) and the domain rewritten outside them. */
 function resolve(env: Env, text: string, xml: boolean): string {
-  let out = '';
-  let last = 0;
-  for (const m of text.matchAll(VARIABLE)) {
-    out += env.rewrite(text.slice(last, m.index));
-    last = m.index + m[0].length;
-    const ref = parseVariable(m[1]!)!;
-    const c = env.script.characters.find((x) => x.name === ref.character)!;
-    const actor = env.stanzaActors.get(c.name);
-    let value: string;
-    if (c.class === 'Component') value = characterJid(env, c).domain;
-    else if (actor?.bound) value = ref.full ? actor.bound : parseJid(actor.bound).bare;
-    else {
-      const j = characterJid(env, c);
-      const resource = c.properties.resource?.value || j.resource;
-      if (ref.full && !resource) throw new StepFailure(`${m[0]}: ${c.name} has not connected yet, so has no full JID`);
-      value = ref.full ? `${j.bare}/${resource}` : j.bare;
-    }
-    out += xml ? escapeAttr(value) : value;
-  }
-  return out + env.rewrite(text.slice(last));
+  return substituteVariables(
+    text,
+    (ref, written) => {
+      const c = env.script.characters.find((x) => x.name === ref.character)!;
+      const actor = env.stanzaActors.get(c.name);
+      let value: string;
+      if (c.class === 'Component') value = characterJid(env, c).domain;
+      else if (actor?.bound) value = ref.full ? actor.bound : parseJid(actor.bound).bare;
+      else {
+        const j = characterJid(env, c);
+        const resource = c.properties.resource?.value || j.resource;
+        if (ref.full && !resource) throw new StepFailure(`${written}: ${c.name} has not connected yet, so has no full JID`);
+        value = ref.full ? `${j.bare}/${resource}` : j.bare;
+      }
+      return xml ? escapeAttr(value) : value;
+    },
+    env.rewrite,
+  );
 }
 
 function parseOrFail(text: string, what: string): Element {
@@ -214,6 +222,11 @@ const STEPS: Record<Verb, StepRun> = {
     await actor.connect({ service, jid, password: p.password!.value, resource, timeoutMs }).catch((err: Error) => {
       throw new StepFailure(err.message);
     });
+    if (env.sandbox) {
+      // Tag the session so the inspector can show this run alone (`run:<tag>`).
+      const { sessionIds } = await env.sandbox.control.call('trace.tagRun', { run: env.run, jids: [actor.bound!] });
+      env.sessionIds.set(a.actor, sessionIds[0]!);
+    }
   },
 
   async disconnects(a, env) {
@@ -225,6 +238,7 @@ const STEPS: Record<Verb, StepRun> = {
   async sends(a, env) {
     const actor = stanzaActor(env, a);
     const el = parseOrFail(resolve(env, a.body!, true), 'the stanza');
+    if (env.sandbox) env.lastSent.set(a.actor, { element: el, sinceSeq: env.sandbox.trace.lastSeq });
     await actor.send(el).catch((err: Error) => {
       throw new StepFailure(err.message);
     });
@@ -247,15 +261,73 @@ const STEPS: Record<Verb, StepRun> = {
     if (why) throw new StepFailure(why);
     const wait = a.nothing ? (a.timeoutMs ?? env.nothingMs) : timeoutMs;
     const expected = a.nothing ? 'nothing' : resolve(env, a.body!, true);
-    const el = await actor.next(wait);
     if (a.nothing) {
+      const el = await actor.next(wait);
       if (el) throw new StepFailure(`received a stanza within ${wait} ms, expected nothing`, { expected, received: prettyXml(el) });
       return;
     }
-    if (!el) throw new StepFailure(actor.unavailable() ?? `nothing received within ${wait} ms`, { expected });
-    failUnlessMatched(matchStanza(parseOrFail(expected, 'the expected stanza'), el), expected, prettyXml(el));
+    // Stanzas that came in before this step and do not match are passed over, as Scansion
+    // never sees them (StanzaActor.take; docs/scenarios.md, "Conformance with Prosody's scripts").
+    const want = parseOrFail(expected, 'the expected stanza');
+    const { el, passed } = await actor.take(wait, (s) => matchStanza(want, s).ok);
+    if (!el) {
+      const earlier = passed.at(-1);
+      const m = earlier && matchStanza(want, earlier);
+      const why = actor.unavailable() ?? `nothing received within ${wait} ms`;
+      throw new StepFailure(earlier ? `${why}; the ${passed.length} stanza(s) received before the step did not match` : why, { expected, ...(m && { received: prettyXml(earlier), diff: m.diff, problems: m.problems }) });
+    }
+    failUnlessMatched(matchStanza(want, el), expected, prettyXml(el));
+  },
+
+  // Our trace expectation: the outcome the sandbox's trace gives the stanza the actor sent last.
+  async outcome(a, env, timeoutMs) {
+    const sent = env.lastSent.get(a.actor);
+    const sessionId = env.sessionIds.get(a.actor);
+    if (!env.sandbox) throw new StepFailure(`needs the sandbox's trace`);
+    if (!sent || sessionId === undefined) throw new StepFailure(`${a.actor} has sent nothing yet: this step follows a '${a.actor} sends:'`);
+    const want = a.traced!;
+    const wanted = `${want.outcome}${want.by ? ` by ${want.by}` : ''}`;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const seen = packetOutcomes(env.sandbox.trace.snapshot(sent.sinceSeq), sessionId, sent.element);
+      if (seen?.outcomes.some((o) => o.outcome === want.outcome && (!want.by || o.plugin === want.by))) return;
+      const shows = seen && (seen.outcomes.map(describeOutcome).join(', then ') || 'no outcome');
+      if (seen?.settled) throw new StepFailure(`expected ${wanted}; the trace shows ${shows}`, { expected: wanted, received: seen.outcomes.map(describeOutcome).join('\n') });
+      if (performance.now() >= deadline) throw new StepFailure(shows ? `expected ${wanted}; within ${timeoutMs} ms the trace shows ${shows}` : `the trace shows no stanza ${a.actor} sent within ${timeoutMs} ms`, { expected: wanted });
+      await new Promise((r) => setTimeout(r, 10));
+    }
   },
 };
+
+/** One packet's outcome, as a step's failure names it: `p12 forwarded`, `p13 delivered to juliet@localhost/balcony`. */
+function describeOutcome(o: OutcomeEvent): string {
+  return `${o.packetId} ${o.outcome}${o.plugin ? ` by ${o.plugin}` : ''}${o.to ? ` to ${o.to.join(', ')}` : ''}${o.error ? ` (${o.error})` : ''}`;
+}
+
+/**
+ * In trace `events`, the packet session `sessionId` made of `sent` (the first of its arrivals
+ * that `sent` matches) and the packets produced from it: their outcomes in order, and whether
+ * all of them have one (settled). Null while the stanza has not arrived.
+ */
+function packetOutcomes(events: readonly TraceEvent[], sessionId: string, sent: Element): { outcomes: OutcomeEvent[]; settled: boolean } | null {
+  const family = new Set<string>();
+  const expected = new Set<string>();
+  const outcomes: OutcomeEvent[] = [];
+  for (const e of events) {
+    if (e.type === 'arrival') {
+      if (family.size === 0) {
+        const el = e.source.sessionId === sessionId && !e.parentId ? parseXmlBlock(e.xml) : null;
+        if (el?.ok && matchStanza(sent, el.element).ok) family.add(e.packetId);
+      } else if (e.parentId !== undefined && family.has(e.parentId)) family.add(e.packetId);
+    } else if ((e.type === 'plugin' || e.type === 'outcome') && family.has(e.packetId)) {
+      for (const id of e.produced ?? []) expected.add(id);
+      if (e.type === 'outcome') outcomes.push(e);
+    }
+  }
+  if (family.size === 0) return null;
+  const done = new Set(outcomes.map((o) => o.packetId));
+  return { outcomes, settled: [...family, ...expected].every((id) => done.has(id)) };
+}
 
 async function receiveItem(a: Action, env: Env, q: QueueActor, timeoutMs: number): Promise<void> {
   const wait = a.nothing ? (a.timeoutMs ?? env.nothingMs) : timeoutMs;
@@ -289,6 +361,18 @@ function embeddedCharacters(script: Script, rewrite: (t: string) => string): Emb
   });
 }
 
+/** `## plugin-dir: DIR`: the embedded sandbox loads the plugins in DIR (relative to the script). */
+export const PLUGIN_DIR_TAG = 'plugin-dir';
+
+/** Why the script can only run against the embedded sandbox (its trace, its plugins), or null. */
+export function sandboxOnlyReason(script: Script): string | null {
+  const a = script.actions.find((x) => x.verb === 'outcome');
+  if (a) return `line ${a.line} ('${a.text}') needs the sandbox's trace, which another server does not show: run it without --server`;
+  const t = script.tags.find((x) => x.name === PLUGIN_DIR_TAG);
+  if (t) return `line ${t.line} loads sandbox plugins (## ${PLUGIN_DIR_TAG}), which another server cannot: run it without --server`;
+  return null;
+}
+
 /** Runs one script; never throws for what happens in it (that is a failed step). */
 export async function runScenario(script: Script, opts: RunOptions = {}): Promise<ScenarioResult> {
   const started = performance.now();
@@ -307,9 +391,10 @@ export async function runScenario(script: Script, opts: RunOptions = {}): Promis
   };
   if (script.errors.length) return finish('fail', `the script has ${script.errors.length === 1 ? 'an error' : `${script.errors.length} errors`}`);
   const skip = skipReason(script, opts.onlyTags, opts.skipTags);
-  if (skip) {
-    report(skippedSteps(script, 0, skip));
-    return finish('skip', skip);
+  const sandboxOnly = opts.server ? sandboxOnlyReason(script) : null;
+  if (skip || sandboxOnly) {
+    report(skippedSteps(script, 0, (skip ?? sandboxOnly)!));
+    return finish('skip', (skip ?? sandboxOnly)!);
   }
 
   const rewrite = domainRewrite(script.domain, opts.domain);
@@ -325,6 +410,9 @@ export async function runScenario(script: Script, opts: RunOptions = {}): Promis
     stanzaActors: new Map(),
     queueActors: new Map(),
     rewrite,
+    run: opts.runTag ?? `${basename(script.file, '.scs')}-${randomBytes(3).toString('hex')}`,
+    sessionIds: new Map(),
+    lastSent: new Map(),
   };
   try {
     if (opts.server) {
@@ -332,8 +420,10 @@ export async function runScenario(script: Script, opts: RunOptions = {}): Promis
       env.component = { host: env.c2s.host, port: COMPONENT_PORT };
     } else {
       const domain = opts.domain ?? script.domain ?? 'localhost';
-      embedded = await startEmbedded(domain, embeddedCharacters(script, rewrite), { redis: opts.redis });
+      const pluginDir = script.tags.find((t) => t.name === PLUGIN_DIR_TAG)?.value;
+      embedded = await startEmbedded(domain, embeddedCharacters(script, rewrite), { redis: opts.redis, pluginDir: pluginDir && resolvePath(dirname(script.file), pluginDir) });
       env.sandbox = embedded.sandbox;
+      result.run = env.run;
       env.c2s = hostPort(embedded.endpoints.c2s);
       if (embedded.endpoints.component) env.component = hostPort(embedded.endpoints.component);
       env.queue = opts.redis ?? embedded.endpoints.queue;
@@ -350,8 +440,9 @@ export async function runScenario(script: Script, opts: RunOptions = {}): Promis
     } else env.stanzaActors.set(c.name, new StanzaActor(c.name, c.class));
   }
 
+  const last = opts.untilLine === undefined ? script.actions.length : script.actions.filter((a) => a.line <= opts.untilLine!).length;
   try {
-    for (let i = 0; i < script.actions.length; i++) {
+    for (let i = 0; i < last; i++) {
       const a = script.actions[i]!;
       const timeoutMs = a.timeoutMs ?? env.timeoutMs;
       const t0 = performance.now();
@@ -371,6 +462,7 @@ export async function runScenario(script: Script, opts: RunOptions = {}): Promis
         return finish('fail', `line ${a.line}: ${step.message}`);
       }
     }
+    report(skippedSteps(script, last, `not run: after line ${opts.untilLine} (run to here)`));
     return finish('pass');
   } finally {
     await Promise.all([...env.stanzaActors.values()].map((x) => x.disconnect().catch(() => undefined)));

@@ -35,7 +35,11 @@ export interface TraceBusOptions {
 // The ring keeps events as columns, not objects: a full ring of 50,000 objects that all
 // outlive a scavenge is what made the garbage collector the biggest cost of tracing (every
 // event copied, promoted to old space, then mark-swept). An object is built only when someone
-// reads the ring (snapshot, export); subscribers get the emitted objects.
+// reads the ring (snapshot, export); subscribers get the emitted objects. Strings are copied
+// into a text arena (TextArena below) rather than kept by reference, for the same reason: the
+// packet ids, JIDs and stanza text a reference kept alive were promoted with every pass, and
+// the old-space collections they caused made trace on cost 1.6× trace off in CPU per message
+// (bench/pipeline.ts); copied, they die young like the rest of the pass.
 //
 // TRACE_COLUMNS below is the one place that says how each field of each event type is kept.
 // Its entries are in the order the keys read back (the order the pipeline builds them, the
@@ -73,9 +77,14 @@ interface NumberCodec<O extends boolean> {
   readonly enc: 'number';
   readonly optional: O;
 }
-/** A string, kept by reference; undefined when absent. */
+/** A string, copied into the text arena; undefined when absent. */
 interface StringCodec<O extends boolean> {
   readonly enc: 'string';
+  readonly optional: O;
+}
+/** A list of strings (JIDs, packet ids), copied into the text arena; undefined when absent. */
+interface StringsCodec<O extends boolean> {
+  readonly enc: 'strings';
   readonly optional: O;
 }
 /** An array or object (plain data the emitter no longer changes), kept by reference. */
@@ -83,7 +92,16 @@ interface RefCodec<O extends boolean> {
   readonly enc: 'ref';
   readonly optional: O;
 }
-type Codec = TagCodec | VersionCodec | SeqCodec | TsCodec | Omit<EnumCodec<string, boolean>, '_member'> | NumberCodec<boolean> | StringCodec<boolean> | RefCodec<boolean>;
+type Codec =
+  | TagCodec
+  | VersionCodec
+  | SeqCodec
+  | TsCodec
+  | Omit<EnumCodec<string, boolean>, '_member'>
+  | NumberCodec<boolean>
+  | StringCodec<boolean>
+  | StringsCodec<boolean>
+  | RefCodec<boolean>;
 
 type IsOptional<E, K extends keyof E> = {} extends Pick<E, K> ? true : false;
 /** The codec a field of type T must have (a field that is only ever undefined: an optional string). */
@@ -95,7 +113,9 @@ type ValueCodec<T, O extends boolean> = [T] extends [never]
       ? string extends T
         ? StringCodec<O>
         : EnumCodec<T, O>
-      : RefCodec<O>;
+      : [T] extends [readonly string[]]
+        ? StringsCodec<O>
+        : RefCodec<O>;
 type FieldCodec<E, K extends keyof E> = K extends 'type'
   ? TagCodec
   : K extends 'v'
@@ -119,6 +139,7 @@ const str: StringCodec<false> = { enc: 'string', optional: false };
 const optStr: StringCodec<true> = { enc: 'string', optional: true };
 const num: NumberCodec<false> = { enc: 'number', optional: false };
 const optNum: NumberCodec<true> = { enc: 'number', optional: true };
+const optStrs: StringsCodec<true> = { enc: 'strings', optional: true };
 const ref: RefCodec<false> = { enc: 'ref', optional: false };
 const optRef: RefCodec<true> = { enc: 'ref', optional: true };
 const oneOf = <T extends string>(values: readonly T[]): EnumCodec<T, false> => ({ enc: 'enum', optional: false, values });
@@ -141,25 +162,36 @@ export const TRACE_COLUMNS = {
     xmlns: optStr,
     parentId: optStr,
     producedBy: optStr,
+    stored: optRef,
+    run: optStr,
     v,
     seq,
     ts,
   },
   stage: { type: tag, packetId: str, stage: oneOf(STAGES), phase: oneOf(PHASES), durationUs: optNum, v, seq, ts },
-  plugin: { type: tag, packetId: str, stage: oneOf(STAGES), plugin: str, verdict: oneOf(VERDICTS), durationUs: num, produced: optRef, reason: optStr, error: optStr, v, seq, ts },
-  outcome: { type: tag, packetId: str, outcome: oneOf(OUTCOMES), totalUs: num, to: optRef, produced: optRef, error: optStr, plugin: optStr, reason: optStr, v, seq, ts },
-  queue: { type: tag, packetId: optStr, op: oneOf(QUEUE_OPS), key: str, dest: optStr, length: optNum, count: optNum, client: optStr, v, seq, ts },
+  plugin: { type: tag, packetId: str, stage: oneOf(STAGES), plugin: str, verdict: oneOf(VERDICTS), durationUs: num, produced: optStrs, reason: optStr, error: optStr, v, seq, ts },
+  outcome: { type: tag, packetId: str, outcome: oneOf(OUTCOMES), totalUs: num, to: optStrs, produced: optStrs, error: optStr, plugin: optStr, reason: optStr, v, seq, ts },
+  queue: { type: tag, packetId: optStr, op: oneOf(QUEUE_OPS), key: str, dest: optStr, length: optNum, count: optNum, client: optStr, reason: optStr, item: optStr, v, seq, ts },
 } satisfies { readonly [T in TraceEventType]: Columns<EventOf<T>> };
 
 // ---- the layout derived from the table: which column each field lives in ----
 
-// Where a field lives: byte, number and value columns hold data; the rest are not stored.
+// Where a field lives: byte, number, value and text columns hold data; the rest are not stored.
 const U8 = 0;
 const F64 = 1;
 const VAL = 2;
-const TAG = 3;
-const VERSION = 4;
-const SEQ = 5;
+/** Text: the characters in the arena, their count in a number column (-1: absent). */
+const TXT = 3;
+const TAG = 4;
+const VERSION = 5;
+const SEQ = 6;
+/** Number column 1: where the slot's text starts in the arena (its texts follow one another, in field order). */
+const TEXT_START = 1;
+/** Number column 2: the length of packetId, every layout's first text (forPacket compares it in place). */
+const PACKET_ID_LENGTH = 2;
+
+/** Marks a text field that holds a list (Field.values). */
+const LIST: readonly string[] = Object.freeze(['(list)']);
 
 /** One field of one event type, placed in a column. */
 interface Field {
@@ -180,9 +212,9 @@ interface Layout {
 }
 
 function layoutOf(type: TraceEventType, columns: Readonly<Record<string, Codec>>): Layout {
-  // packetId is value column 0 and ts number column 0 in every layout: forPacket scans the one,
-  // every event has the other.
-  const next = [0, 1, 1];
+  // ts is number column 0 in every layout, the text start column 1, and packetId, the first
+  // text, keeps its length in column 2: forPacket scans it.
+  const next = [0, 3, 0];
   const fields: Field[] = [];
   for (const [key, codec] of Object.entries(columns)) {
     let where: number;
@@ -215,16 +247,22 @@ function layoutOf(type: TraceEventType, columns: Readonly<Record<string, Codec>>
         optional = codec.optional;
         break;
       case 'string':
+      case 'strings':
+        where = TXT;
+        col = key === 'packetId' ? PACKET_ID_LENGTH : next[F64]!++;
+        optional = codec.optional;
+        values = codec.enc === 'strings' ? LIST : [];
+        break;
       case 'ref':
         where = VAL;
-        col = key === 'packetId' ? 0 : next[VAL]!++;
+        col = next[VAL]!++;
         optional = codec.optional;
         break;
     }
     fields.push({ key, where, col, optional, values });
   }
-  if (!fields.some((f) => f.key === 'packetId')) throw new Error(`trace ${type}: every event type declares packetId (forPacket reads its column)`);
-  return { type, fields, stored: fields.filter((f) => f.where <= VAL && f.key !== 'ts') };
+  if (fields.find((f) => f.where === TXT)?.key !== 'packetId') throw new Error(`trace ${type}: packetId must be every event type's first text field (forPacket reads it at the slot's text start)`);
+  return { type, fields, stored: fields.filter((f) => f.where <= TXT && f.key !== 'ts') };
 }
 
 // ---- the layout compiled: one writer and one reader per event type ----
@@ -256,23 +294,42 @@ function encoderOf(type: string, f: Field): Encoder {
 /**
  * The stores of one event into slot `i`; `source(f)` is the expression of field f's value.
  * Enums are encoded first, so a value outside its union throws before anything is written.
+ * Texts go to the arena one after another, in field order, from the place reserve() gives
+ * (`floor`: where the oldest text the ring still holds starts).
  */
 function writerSource(layout: Layout, source: (f: Field) => string): string {
   const enc = layout.stored.filter((f) => f.where === U8);
+  const txt = layout.stored.filter((f) => f.where === TXT);
   return [
     ...enc.map((f) => `const c${f.col} = enc[${f.col}](${source(f)});`),
-    ...layout.stored.map((f) => (f.where === U8 ? `u8[${f.col}][i] = c${f.col};` : `${f.where === F64 ? 'f64' : 'val'}[${f.col}][i] = ${source(f)};`)),
+    ...txt.map((f) => `const t${f.col} = ${f.values === LIST ? `listText(${source(f)})` : source(f)}; const n${f.col} = t${f.col} === undefined ? -1 : t${f.col}.length;`),
+    `let at = tx.reserve(${txt.map((f) => `(n${f.col} > 0 ? n${f.col} : 0)`).join(' + ') || '0'}, floor);`,
+    `f64[${TEXT_START}][i] = at;`,
+    ...txt.map((f) => `if (n${f.col} > 0) { tx.put(t${f.col}, at); at += n${f.col}; } f64[${f.col}][i] = n${f.col};`),
+    ...layout.stored.map((f) => (f.where === U8 ? `u8[${f.col}][i] = c${f.col};` : f.where === TXT ? '' : `${f.where === F64 ? 'f64' : 'val'}[${f.col}][i] = ${source(f)};`)),
   ].join('\n');
 }
 
 function compile<F>(params: readonly string[], body: string, encoders: readonly Encoder[], values: readonly (readonly string[])[]): F {
-  return new Function('enc', 'values', `"use strict"; return function (${params.join(', ')}) {\n${body}\n};`)(encoders, values) as F;
+  return new Function('enc', 'values', 'listText', 'textList', `"use strict"; return function (${params.join(', ')}) {\n${body}\n};`)(encoders, values, listText, textList) as F;
+}
+
+// A list is kept as its items, each followed by NUL: no JID (RFC 7622 §3) or packet id holds one.
+function listText(list: readonly string[] | undefined): string | undefined {
+  if (list === undefined) return undefined;
+  let s = '';
+  for (let k = 0; k < list.length; k++) s += list[k] + '\0';
+  return s;
+}
+
+function textList(s: string): string[] {
+  return s === '' ? [] : s.slice(0, -1).split('\0');
 }
 
 /** Writes an emitted event (its fields read by name) into slot `i`. */
-type ObjectWriter = (u8: U8s, f64: F64s, val: Vals, i: number, e: object) => void;
+type ObjectWriter = (u8: U8s, f64: F64s, val: Vals, tx: TextArena, floor: number, i: number, e: object) => void;
 /** Reads slot `i` back as the event, keys in TRACE_COLUMNS order, absent optional fields left out. */
-type Reader = (u8: U8s, f64: F64s, val: Vals, i: number, seq: number) => TraceEvent;
+type Reader = (u8: U8s, f64: F64s, val: Vals, tx: TextArena, i: number, seq: number) => TraceEvent;
 
 interface Compiled {
   readonly layout: Layout;
@@ -291,11 +348,12 @@ function compiled(layout: Layout): Compiled {
     values[f.col] = f.values;
   }
   const q = JSON.stringify;
-  const write = compile<ObjectWriter>(['u8', 'f64', 'val', 'i', 'e'], writerSource(layout, (f) => `e[${q(f.key)}]`), encoders, values);
+  const write = compile<ObjectWriter>(['u8', 'f64', 'val', 'tx', 'floor', 'i', 'e'], writerSource(layout, (f) => `e[${q(f.key)}]`), encoders, values);
   const read = compile<Reader>(
-    ['u8', 'f64', 'val', 'i', 'seq'],
+    ['u8', 'f64', 'val', 'tx', 'i', 'seq'],
     [
       'const o = {};',
+      `let at = f64[${TEXT_START}][i];`,
       ...layout.fields.map((f) => {
         const k = q(f.key);
         switch (f.where) {
@@ -309,6 +367,12 @@ function compiled(layout: Layout): Compiled {
             return f.optional ? `{ const c = u8[${f.col}][i]; if (c !== 0) o[${k}] = values[${f.col}][c - 1]; }` : `o[${k}] = values[${f.col}][u8[${f.col}][i] - 1];`;
           case F64:
             return f.optional ? `{ const x = f64[${f.col}][i]; if (x === x) o[${k}] = x; }` : `o[${k}] = f64[${f.col}][i];`;
+          case TXT: {
+            const text = f.values === LIST ? 'textList(tx.get(at, n))' : 'tx.get(at, n)';
+            return f.optional
+              ? `{ const n = f64[${f.col}][i]; if (n >= 0) { o[${k}] = ${text}; at += n; } }`
+              : `{ const n = f64[${f.col}][i]; if (n >= 0) { o[${k}] = ${text}; at += n; } else o[${k}] = undefined; }`;
+          }
           default:
             return f.optional ? `{ const x = val[${f.col}][i]; if (x !== undefined) o[${k}] = x; }` : `o[${k}] = val[${f.col}][i];`;
         }
@@ -325,7 +389,9 @@ function compiled(layout: Layout): Compiled {
 const COMPILED: readonly Compiled[] = Object.entries(TRACE_COLUMNS).map(([type, columns]) => compiled(layoutOf(type as TraceEventType, columns)));
 const KIND = Object.fromEntries(COMPILED.map((c, k) => [c.layout.type, k])) as Record<TraceEventType, number>;
 /** How many columns of each sort the widest layout needs. */
-const WIDTH = [U8, F64, VAL].map((where) => Math.max(...COMPILED.map((c) => 1 + Math.max(-1, ...c.layout.fields.filter((f) => f.where === where).map((f) => f.col)))));
+const WIDTH = [U8, F64, VAL].map((where) =>
+  Math.max(where === F64 ? PACKET_ID_LENGTH + 1 : 0, ...COMPILED.map((c) => 1 + Math.max(-1, ...c.layout.fields.filter((f) => f.where === where || (where === F64 && f.where === TXT)).map((f) => f.col)))),
+);
 
 /**
  * A writer that takes the fields as arguments, in `params` order (no event object): for the
@@ -337,8 +403,8 @@ function positional<T extends TraceEventType, const P extends readonly (keyof Ev
   if (missing.length) throw new Error(`trace ${c.layout.type}: the positional writer lacks ${missing.join(', ')}`);
   const arg = (f: Field) => `a${params.indexOf(f.key as never)}`;
   type Args = { [K in keyof P]: EventOf<T>[P[K]] | undefined };
-  return compile<(u8: U8s, f64: F64s, val: Vals, i: number, ...args: Args) => void>(
-    ['u8', 'f64', 'val', 'i', ...params.map((_, k) => `a${k}`)],
+  return compile<(u8: U8s, f64: F64s, val: Vals, tx: TextArena, floor: number, i: number, ...args: Args) => void>(
+    ['u8', 'f64', 'val', 'tx', 'floor', 'i', ...params.map((_, k) => `a${k}`)],
     writerSource(c.layout, arg),
     c.encoders,
     [],
@@ -352,6 +418,88 @@ const KIND_STAGE = KIND.stage;
 const KIND_PLUGIN = KIND.plugin;
 
 const INITIAL_SLOTS = 1024;
+
+/** Whether this machine stores a UTF-16 code unit little end first, as Buffer's 'utf16le' does. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Shorter texts are copied unit by unit: cheaper than a call into Buffer's native code. */
+const SHORT_TEXT = 32;
+
+/**
+ * The ring's texts, as UTF-16 code units (the strings' own, so any string comes back exactly,
+ * lone surrogates included) in one growing buffer used round: unit `at` (a position that only
+ * increases) is at `at % units`. No text straddles the buffer's end. Before a write would reach
+ * text the ring still holds (at or after `floor`), the buffer doubles, keeping every position.
+ */
+class TextArena {
+  private units: number;
+  private bytes: Buffer;
+  private u16: Uint16Array;
+  /** Where the next text goes. */
+  private pos = 0;
+
+  constructor(units: number) {
+    this.units = units;
+    this.bytes = Buffer.alloc(units * 2);
+    this.u16 = new Uint16Array(this.bytes.buffer, this.bytes.byteOffset, units);
+  }
+
+  /** Room for `n` units in one piece, keeping what starts at `floor` and after; returns its position. */
+  reserve(n: number, floor: number): number {
+    for (;;) {
+      let at = this.pos;
+      const off = at % this.units;
+      if (off + n > this.units) at += this.units - off;
+      if (n <= this.units && at + n - this.units <= floor) {
+        this.pos = at + n;
+        return at;
+      }
+      this.grow(floor);
+    }
+  }
+
+  put(s: string, at: number): void {
+    const p = at % this.units;
+    if (s.length < SHORT_TEXT || !LITTLE_ENDIAN) {
+      const u = this.u16;
+      for (let k = 0; k < s.length; k++) u[p + k] = s.charCodeAt(k);
+    } else this.bytes.write(s, p * 2, 'utf16le');
+  }
+
+  get(at: number, n: number): string {
+    const p = at % this.units;
+    if (LITTLE_ENDIAN) return this.bytes.toString('utf16le', p * 2, (p + n) * 2);
+    let s = '';
+    for (let k = 0; k < n; k++) s += String.fromCharCode(this.u16[p + k]!);
+    return s;
+  }
+
+  /** Whether the `s.length` units at `at` are `s`. */
+  equals(at: number, s: string): boolean {
+    const p = at % this.units;
+    const u = this.u16;
+    for (let k = 0; k < s.length; k++) if (u[p + k] !== s.charCodeAt(k)) return false;
+    return true;
+  }
+
+  /** Twice the room; the units from `floor` to the next write position stay at their positions. */
+  private grow(floor: number): void {
+    const old = this.u16;
+    const oldUnits = this.units;
+    const units = oldUnits * 2;
+    const bytes = Buffer.alloc(units * 2);
+    const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, units);
+    for (let a = Math.max(floor, this.pos - oldUnits), end = this.pos; a < end; ) {
+      const src = a % oldUnits;
+      const dst = a % units;
+      const n = Math.min(end - a, oldUnits - src, units - dst);
+      u16.set(old.subarray(src, src + n), dst);
+      a += n;
+    }
+    this.units = units;
+    this.bytes = bytes;
+    this.u16 = u16;
+  }
+}
 
 /** A packed (non-holey, non-dictionary) array of `n` undefined slots. */
 function slots(n: number): unknown[] {
@@ -373,6 +521,8 @@ export class TraceBus {
   private readonly u8: Uint8Array[] = [];
   private readonly f64: Float64Array[] = [];
   private readonly val: unknown[][] = [];
+  /** The texts (TRACE_COLUMNS' string fields); grows like the columns, by doubling, as it fills. */
+  private readonly tx = new TextArena(INITIAL_SLOTS * 64);
   /** Slots the columns have room for (grows to `capacity`). */
   private allocated: number;
   private head = 0; // next write index
@@ -385,6 +535,10 @@ export class TraceBus {
   readonly capacity: number;
   private readonly flushIntervalMs: number;
   private readonly timeOrigin = performance.timeOrigin;
+  // Scenario runs (sandbox/scenario/runner.ts): session id → the run that tagged it, and packet
+  // id → run for the packets of those sessions, so the packets they produce are the run's too.
+  private readonly runSessions = new Map<string, string>();
+  private readonly runPackets = new Map<string, string>();
 
   constructor(opts: Partial<TraceBusOptions> = {}) {
     this.capacity = Math.max(1, opts.capacity ?? 50_000);
@@ -421,20 +575,17 @@ export class TraceBus {
    */
   emit(input: TraceEventInput, t: number = performance.now()): void {
     if (!this.enabled) return;
+    if (this.runSessions.size > 0 && input.type === 'arrival') this.tagArrival(input);
     const kind = KIND[input.type];
     const c = COMPILED[kind];
     if (!c) throw new TypeError(`trace: ${JSON.stringify(input.type)} is not an event type`);
     const i = this.reserve();
-    c.write(this.u8, this.f64, this.val, i, input);
+    c.write(this.u8, this.f64, this.val, this.tx, this.floor(), i, input);
     const ts = this.timeOrigin + t;
     const seq = this.commit(i, kind, ts);
-    if (this.listeners.size > 0) {
-      const e = input as TraceEvent;
-      e.v = TRACE_SCHEMA_VERSION;
-      e.seq = seq;
-      e.ts = ts;
-      this.publish(e);
-    }
+    // Subscribers get the event as the ring gives it back (absent fields left out, keys in
+    // TRACE_COLUMNS order), whatever shape the emitter built: the same as snapshot and export.
+    if (this.listeners.size > 0) this.publish(c.read(this.u8, this.f64, this.val, this.tx, i, seq));
   }
 
   /**
@@ -445,7 +596,7 @@ export class TraceBus {
     if (!this.enabled) return;
     const dur = phase === 'leave' ? (durationUs ?? 0) : undefined;
     const i = this.reserve();
-    WRITE_STAGE(this.u8, this.f64, this.val, i, packetId, stage, phase, dur);
+    WRITE_STAGE(this.u8, this.f64, this.val, this.tx, this.floor(), i, packetId, stage, phase, dur);
     const ts = this.timeOrigin + t;
     const seq = this.commit(i, KIND_STAGE, ts);
     if (this.listeners.size > 0) {
@@ -465,7 +616,7 @@ export class TraceBus {
   plugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t: number, durationUs: number, produced?: string[] | null, reason?: string, error?: string): void {
     if (!this.enabled) return;
     const i = this.reserve();
-    WRITE_PLUGIN(this.u8, this.f64, this.val, i, packetId, stage, plugin, verdict, durationUs, produced || undefined, reason || undefined, error || undefined);
+    WRITE_PLUGIN(this.u8, this.f64, this.val, this.tx, this.floor(), i, packetId, stage, plugin, verdict, durationUs, produced || undefined, reason || undefined, error || undefined);
     const ts = this.timeOrigin + t;
     const seq = this.commit(i, KIND_PLUGIN, ts);
     if (this.listeners.size > 0) {
@@ -481,6 +632,42 @@ export class TraceBus {
         this.publish(e);
       } else this.publish({ type: 'plugin', packetId, stage, plugin, verdict, durationUs, v: TRACE_SCHEMA_VERSION, seq, ts });
     }
+  }
+
+  /**
+   * Marks what session `sessionId` sends, and every packet produced from it, as scenario run
+   * `run` (ArrivalEvent.run), until untagRun. Tagging costs emit() one check per event.
+   */
+  tagSession(sessionId: string, run: string): void {
+    this.runSessions.set(sessionId, run);
+  }
+
+  /** Ends run `run`: its sessions' later packets are not tagged. Returns whether it had any. */
+  untagRun(run: string): boolean {
+    let had = false;
+    for (const [k, r] of this.runSessions) if (r === run) had = this.runSessions.delete(k);
+    for (const [k, r] of this.runPackets) if (r === run) this.runPackets.delete(k);
+    return had;
+  }
+
+  private tagArrival(e: Extract<TraceEventInput, { type: 'arrival' }>): void {
+    const sessionId = e.source.sessionId;
+    const run = (sessionId === undefined ? undefined : this.runSessions.get(sessionId)) ?? (e.parentId === undefined ? undefined : this.runPackets.get(e.parentId));
+    if (run === undefined) return;
+    e.run = run;
+    this.runPackets.set(e.packetId, run);
+    // Bounded like the ring: a run longer than it forgets its oldest packets first.
+    if (this.runPackets.size > this.capacity) this.runPackets.delete(this.runPackets.keys().next().value!);
+  }
+
+  /**
+   * Where the oldest text the ring still needs starts, once the next event is in: the slot it
+   * overwrites gives its text up (Infinity: no text is needed).
+   */
+  private floor(): number {
+    const cap = this.capacity;
+    if (this.size === 0 || (this.size === cap && cap === 1)) return Infinity;
+    return this.f64[TEXT_START]![this.size < cap ? (this.head - this.size + cap) % cap : (this.head + 1) % cap]!;
   }
 
   /** The slot the next event goes to (the columns grow during the first lap). */
@@ -517,7 +704,7 @@ export class TraceBus {
 
   /** The event in ring slot `i`, whose sequence number is `seq`. */
   private eventAt(i: number, seq: number): TraceEvent {
-    return COMPILED[this.kinds[i]!]!.read(this.u8, this.f64, this.val, i, seq);
+    return COMPILED[this.kinds[i]!]!.read(this.u8, this.f64, this.val, this.tx, i, seq);
   }
 
   /** Deliver pending events to subscribers now. */
@@ -567,10 +754,11 @@ export class TraceBus {
     const out: TraceEvent[] = [];
     const firstSeq = this.seq - this.size + 1;
     const start = this.head - this.size + this.capacity;
-    const packets = this.val[0]!;
+    const starts = this.f64[TEXT_START]!;
+    const lengths = this.f64[PACKET_ID_LENGTH]!;
     for (let k = 0; k < this.size; k++) {
       const i = (start + k) % this.capacity;
-      if (packets[i] === packetId) out.push(this.eventAt(i, firstSeq + k));
+      if (lengths[i] === packetId.length && this.tx.equals(starts[i]!, packetId)) out.push(this.eventAt(i, firstSeq + k));
     }
     return out;
   }

@@ -56,6 +56,23 @@ export interface PacketSource {
   jid?: string;
   /** 'tcp' | 'websocket' for c2s. */
   transport?: (typeof TRANSPORTS)[number];
+  /**
+   * The queue list the sandbox's bridge component popped this stanza from (e.g. 'xmpp:outbox'),
+   * when it arrived over the bridge's component stream (sandbox/bridge/bridge.ts).
+   */
+  queue?: string;
+}
+
+/**
+ * The message a packet delivers out of the offline store (XEP-0160 §4 flood on presence,
+ * XEP-0013 §2.4/§2.6 view and fetch, XEP-0198 §5 re-delivery of unacknowledged stanzas):
+ * the packet that was stored, and when. `packetId` is unique within the sandbox run that
+ * stored it, which may be an earlier one (the store outlives a restart): `stamp` (XEP-0082,
+ * the store's own) tells the two apart.
+ */
+export interface StoredRef {
+  packetId: string;
+  stamp: string;
 }
 
 /**
@@ -90,7 +107,7 @@ export const PHASES = ['enter', 'leave'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Queue operations traced by the Redis-compatible queue (`QueueEvent.op`). */
-export const QUEUE_OPS = ['push', 'pop', 'move', 'remove', 'trim', 'delete', 'flush', 'publish'] as const;
+export const QUEUE_OPS = ['push', 'pop', 'move', 'remove', 'trim', 'delete', 'flush', 'publish', 'dead-letter'] as const;
 export type QueueOp = (typeof QUEUE_OPS)[number];
 
 interface TraceEventBase {
@@ -125,6 +142,13 @@ export interface ArrivalEvent extends TraceEventBase {
   /** Set when a plugin produced this packet from another one. */
   parentId?: string;
   producedBy?: string;
+  /** Set when this packet delivers a message out of the offline store: the stored packet. */
+  stored?: StoredRef;
+  /**
+   * The scenario run this packet belongs to (TraceBus.tagSession): sent by a session the run
+   * tagged, or produced from such a packet. The inspector filters on it (`run:<tag>`).
+   */
+  run?: string;
 }
 
 export interface StageEvent extends TraceEventBase {
@@ -178,6 +202,12 @@ export interface QueueEvent extends Omit<TraceEventBase, 'packetId'> {
   /** Number of items affected. */
   count?: number;
   client?: string;
+  /**
+   * 'dead-letter': the bridge refused an item of `key` and moved it to the list `dest`;
+   * `reason` says why (the dead letter's own reason) and `item` is the item's text.
+   */
+  reason?: string;
+  item?: string;
 }
 
 export type PacketTraceEvent = ArrivalEvent | StageEvent | PluginEvent | OutcomeEvent;

@@ -4,7 +4,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { SandboxConfig } from '../config';
-import { ControlError, type ComponentInfo, type OfflineUserInfo, type PluginInfo, type SessionInfo } from '../control/api';
+import { ControlError, type ComponentInfo, type OfflineUserInfo, type PluginInfo, type PluginLoadError, type SessionInfo } from '../control/api';
 import type { Logger } from '../log';
 import type { TraceBus } from '../trace/bus';
 import { ConfigAccountStore } from './auth/accounts';
@@ -26,7 +26,9 @@ export interface XmppServer {
   listComponents(): ComponentInfo[];
   listPlugins(): PluginInfo[];
   /** Load or reload user plugins from config.xmpp.pluginDir without a restart (old hooks removed first). */
-  reloadPlugins(): Promise<{ loaded: string[]; errors: { file: string; error: string }[] }>;
+  reloadPlugins(): Promise<{ loaded: string[]; errors: PluginLoadError[] }>;
+  /** The errors of the last plugin load (start or reload), for the editor's Problems panel. */
+  pluginErrors(): PluginLoadError[];
   /** Register a plugin programmatically (tests, extension); returns its unregister function (Prosody-style: hooks removed on unload). */
   addPlugin(plugin: Plugin): () => void;
   listOffline(bareJid?: string, withItems?: boolean): OfflineUserInfo[];
@@ -74,7 +76,9 @@ export function createXmppServer(opts: { config: SandboxConfig; trace: TraceBus;
 
   let listeners: ReturnType<typeof createStreamListeners> | null = null;
 
-  async function reloadPlugins(): Promise<{ loaded: string[]; errors: { file: string; error: string }[] }> {
+  let lastPluginErrors: PluginLoadError[] = [];
+
+  async function reloadPlugins(): Promise<{ loaded: string[]; errors: PluginLoadError[] }> {
     registry.removeWhere((r) => r.origin !== 'builtin' && r.origin !== 'api');
     const res = await loadPluginDir(config.xmpp.pluginDir);
     const loaded: string[] = [];
@@ -89,8 +93,11 @@ export function createXmppServer(opts: { config: SandboxConfig; trace: TraceBus;
         }
       }
     }
-    for (const e of errors) log.warn(`plugin ${e.file}: ${e.error}`);
+    for (const e of errors) log.warn(`plugin ${e.file}${e.line ? `:${e.line}` : ''}: ${e.error}`);
     if (loaded.length) log.info(`user plugins loaded: ${loaded.join(', ')}`);
+    lastPluginErrors = errors;
+    // The registry only fires plugins-changed when a plugin comes or goes; a new error is news too.
+    changed('plugins-changed');
     return { loaded, errors };
   }
 
@@ -140,6 +147,7 @@ export function createXmppServer(opts: { config: SandboxConfig; trace: TraceBus;
       return registry.info(config.xmpp.processorQueueSize);
     },
     reloadPlugins,
+    pluginErrors: () => [...lastPluginErrors],
     addPlugin(plugin) {
       return registry.add(plugin, 'api');
     },

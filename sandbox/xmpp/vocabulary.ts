@@ -43,6 +43,74 @@ export const NS_HINTS = 'urn:xmpp:hints';
 /** XEP-0004: data forms. */
 export const NS_DATA_FORMS = 'jabber:x:data';
 
+/** Where a namespace is defined: `RFC 6120 §7.4` or `XEP-0199`, and the document's title. */
+export interface NamespaceSpec {
+  spec: string;
+  title: string;
+}
+
+/**
+ * The specification of each namespace: those above, and others scripts and plugins commonly
+ * write (the editor's hover on an xmlns in a .scs file reads this table). The XEP numbers are
+ * those of the XSF's registry, https://xmpp.org/registrar/namespaces.html. All but SASL's
+ * (RFC 6120 §6.4, in its comment above): it belongs to stream negotiation, which no stanza in a
+ * script holds, and the extension's bundle carries this table, where that namespace would
+ * mark server code (test/extension/suite/activation.test.ts looks for it).
+ */
+export const NAMESPACE_SPECS: Readonly<Record<string, NamespaceSpec>> = {
+  [NS_STREAMS]: { spec: 'RFC 6120 §4.8.1', title: 'XMPP Core: the stream namespace' },
+  [NS_CLIENT]: { spec: 'RFC 6120 §4.8.2', title: 'XMPP Core: client-to-server content namespace' },
+  [NS_SERVER]: { spec: 'RFC 6120 §4.8.2', title: 'XMPP Core: server-to-server content namespace' },
+  [NS_COMPONENT]: { spec: 'XEP-0114', title: 'Jabber Component Protocol' },
+  [NS_FRAMING]: { spec: 'RFC 7395 §3.3', title: 'XMPP over WebSocket: framing' },
+  [NS_STREAM_ERRORS]: { spec: 'RFC 6120 §4.9.3', title: 'XMPP Core: stream error conditions' },
+  [NS_STANZAS]: { spec: 'RFC 6120 §8.3.3', title: 'XMPP Core: stanza error conditions' },
+  [NS_BIND]: { spec: 'RFC 6120 §7.4', title: 'XMPP Core: resource binding' },
+  [NS_SESSION]: { spec: 'RFC 3921 §3', title: 'session establishment (obsolete)' },
+  [NS_SM]: { spec: 'XEP-0198', title: 'Stream Management' },
+  [NS_ROSTER]: { spec: 'RFC 6121 §2', title: 'XMPP IM: roster management' },
+  [NS_DISCO_INFO]: { spec: 'XEP-0030', title: 'Service Discovery (info)' },
+  [NS_DISCO_ITEMS]: { spec: 'XEP-0030', title: 'Service Discovery (items)' },
+  [NS_PING]: { spec: 'XEP-0199', title: 'XMPP Ping' },
+  [NS_VERSION]: { spec: 'XEP-0092', title: 'Software Version' },
+  [NS_DELAY]: { spec: 'XEP-0203', title: 'Delayed Delivery' },
+  [NS_OFFLINE]: { spec: 'XEP-0013', title: 'Flexible Offline Message Retrieval' },
+  [NS_HINTS]: { spec: 'XEP-0334', title: 'Message Processing Hints' },
+  [NS_DATA_FORMS]: { spec: 'XEP-0004', title: 'Data Forms' },
+  'jabber:iq:last': { spec: 'XEP-0012', title: 'Last Activity' },
+  'http://jabber.org/protocol/muc': { spec: 'XEP-0045', title: 'Multi-User Chat' },
+  'http://jabber.org/protocol/muc#user': { spec: 'XEP-0045', title: 'Multi-User Chat (user)' },
+  'http://jabber.org/protocol/muc#admin': { spec: 'XEP-0045', title: 'Multi-User Chat (admin)' },
+  'http://jabber.org/protocol/muc#owner': { spec: 'XEP-0045', title: 'Multi-User Chat (owner)' },
+  'jabber:iq:private': { spec: 'XEP-0049', title: 'Private XML Storage' },
+  'vcard-temp': { spec: 'XEP-0054', title: 'vcard-temp' },
+  'http://jabber.org/protocol/pubsub': { spec: 'XEP-0060', title: 'Publish-Subscribe' },
+  'http://jabber.org/protocol/pubsub#event': { spec: 'XEP-0060', title: 'Publish-Subscribe (events)' },
+  'jabber:x:oob': { spec: 'XEP-0066', title: 'Out of Band Data' },
+  'jabber:iq:register': { spec: 'XEP-0077', title: 'In-Band Registration' },
+  'http://jabber.org/protocol/chatstates': { spec: 'XEP-0085', title: 'Chat State Notifications' },
+  'http://jabber.org/protocol/caps': { spec: 'XEP-0115', title: 'Entity Capabilities' },
+  'http://jabber.org/protocol/nick': { spec: 'XEP-0172', title: 'User Nickname' },
+  'urn:xmpp:receipts': { spec: 'XEP-0184', title: 'Message Delivery Receipts' },
+  'urn:xmpp:blocking': { spec: 'XEP-0191', title: 'Blocking Command' },
+  'urn:xmpp:time': { spec: 'XEP-0202', title: 'Entity Time' },
+  'urn:xmpp:carbons:2': { spec: 'XEP-0280', title: 'Message Carbons' },
+  'urn:xmpp:forward:0': { spec: 'XEP-0297', title: 'Stanza Forwarding' },
+  'urn:xmpp:mam:2': { spec: 'XEP-0313', title: 'Message Archive Management' },
+  'urn:xmpp:csi:0': { spec: 'XEP-0352', title: 'Client State Indication' },
+  'urn:xmpp:sid:0': { spec: 'XEP-0359', title: 'Unique and Stable Stanza IDs' },
+  'urn:xmpp:http:upload:0': { spec: 'XEP-0363', title: 'HTTP File Upload' },
+};
+
+/** The web address of a NamespaceSpec's document (its section, for an RFC). */
+export function specUrl(spec: string): string {
+  const xep = /^XEP-(\d{4})/.exec(spec);
+  if (xep) return `https://xmpp.org/extensions/xep-${xep[1]}.html`;
+  const rfc = /^RFC (\d+)(?: §([\d.]+))?/.exec(spec);
+  if (rfc) return `https://www.rfc-editor.org/rfc/rfc${rfc[1]}${rfc[2] ? `#section-${rfc[2]}` : ''}`;
+  return 'https://xmpp.org/registrar/namespaces.html';
+}
+
 /** Stanza namespaces that a stream's default namespace stands in for (RFC 6120 §4.8.3). */
 export const STANZA_NAMESPACES: readonly string[] = [NS_CLIENT, NS_SERVER, NS_COMPONENT];
 

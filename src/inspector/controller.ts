@@ -30,6 +30,8 @@ export interface InspectorBackend extends ControlApi {
 export interface InspectorHostServices {
   /** Ask where to save and write the file; null when the user cancelled. */
   saveJsonl(jsonl: string): Promise<string | null>;
+  /** Save as Scenario: ask where to save the .scs, write it and open it; null when the user cancelled. */
+  saveScenario?(scs: string): Promise<string | null>;
   copy(text: string): Promise<void>;
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Run "XMPP: Start Sandbox" (the banner's button while the sandbox is stopped). */
@@ -60,6 +62,7 @@ export class InspectorController {
   private sessionViews: SessionView[] = [];
   private components: string[] = [];
   private disposed = false;
+  private readonly batchMaxEvents: number;
   /** Resolves when the current attach (subscribe + snapshot) is done; tests await it. */
   attached: Promise<void> = Promise.resolve();
 
@@ -70,7 +73,8 @@ export class InspectorController {
     opts: ControllerOptions = {},
   ) {
     this.history = new TraceHistory(opts.historyMaxEvents ?? HOST_HISTORY_MAX_EVENTS);
-    this.batcher = new TraceBatcher({ intervalMs: opts.batchIntervalMs ?? HOST_BATCH_INTERVAL_MS, maxPerMessage: opts.batchMaxEvents ?? HOST_BATCH_MAX_EVENTS, post });
+    this.batchMaxEvents = opts.batchMaxEvents ?? HOST_BATCH_MAX_EVENTS;
+    this.batcher = new TraceBatcher({ intervalMs: opts.batchIntervalMs ?? HOST_BATCH_INTERVAL_MS, maxPerMessage: this.batchMaxEvents, post });
     this.runningSub = backend.onDidChangeRunning((running) => this.runningChanged(running));
     if (backend.running) this.attached = this.attach();
   }
@@ -78,10 +82,11 @@ export class InspectorController {
   private async runningChanged(running: boolean): Promise<void> {
     if (this.disposed) return;
     if (running) {
-      // A new sandbox run: sequence numbers and packet ids start again.
-      this.history.reset();
+      // A new sandbox run: sequence numbers and packet ids start again. What the user saw
+      // stays, as an earlier run (the webview marks it), until they clear the list.
+      this.history.newSandboxRun();
       this.batcher.discard();
-      if (this.batcher.isReady) this.post({ type: 'reset', reason: 'restarted' });
+      if (this.batcher.isReady) this.post({ type: 'newSandboxRun', sandboxRun: this.history.sandboxRun });
       this.attached = this.attach();
       await this.attached;
     } else {
@@ -153,8 +158,17 @@ export class InspectorController {
   private refill(): void {
     this.batcher.discard();
     this.post({ type: 'reset', reason: 'cleared' });
+    this.postEarlierRuns();
     this.batcher.add(this.history.all());
     this.batcher.flush();
+  }
+
+  /** The earlier runs' events, tagged with their run, in messages as small as the batcher's. */
+  private postEarlierRuns(): void {
+    const max = this.batchMaxEvents;
+    for (const r of this.history.earlierRuns()) {
+      for (let i = 0; i < r.events.length; i += max) this.post({ type: 'trace', events: r.events.slice(i, i + max), sandboxRun: r.sandboxRun });
+    }
   }
 
   /** Refresh who the composer can send as (sessions and components). */
@@ -202,7 +216,9 @@ export class InspectorController {
           sessions: this.sessionViews,
           components: this.components,
           domain: this.domain,
+          sandboxRun: this.history.sandboxRun,
         });
+        this.postEarlierRuns();
         this.batcher.add(this.history.all());
         this.batcher.setReady(true);
         this.batcher.flush();
@@ -229,6 +245,13 @@ export class InspectorController {
       case 'copy':
         await this.services.copy(m.text);
         return;
+      case 'saveScenario': {
+        if (!this.backend.running) throw new Error('Save as Scenario: the sandbox is not running, and its trace went with it');
+        const { scs } = await this.backend.call('trace.record', { from: m.from, to: m.to, ...(m.jids.length && { jids: m.jids }) });
+        const path = await this.services.saveScenario?.(scs);
+        if (path) this.services.log('info', `inspector: scenario saved to ${path}`);
+        return;
+      }
       case 'clear':
         this.history.clear();
         this.batcher.discard();

@@ -28,23 +28,32 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
   };
 }
 
+/** Asks where to save `text` (a time-stamped `prefix-….ext` in the workspace by default) and writes it; null when cancelled. */
+async function saveAs(text: string, prefix: string, filter: Record<string, string[]>, saveLabel: string): Promise<vscode.Uri | null> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const name = `${prefix}-${new Date().toISOString().replace(/[:.]/g, '-')}.${Object.values(filter)[0]![0]}`;
+  const uri = await vscode.window.showSaveDialog({ defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined, filters: filter, saveLabel });
+  if (!uri) return null;
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+  return uri;
+}
+
 const services: InspectorHostServices = {
   async saveJsonl(jsonl) {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const name = `xmpp-trace-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`;
-    const uri = await vscode.window.showSaveDialog({
-      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
-      filters: { 'JSON Lines': ['jsonl'] },
-      saveLabel: 'Export trace',
-    });
+    const uri = await saveAs(jsonl, 'xmpp-trace', { 'JSON Lines': ['jsonl'] }, 'Export trace');
     if (!uri) return null;
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(jsonl));
     void vscode.window.showInformationMessage(`Trace exported to ${uri.fsPath}`);
     return uri.fsPath;
   },
   async copy(text) {
     await vscode.env.clipboard.writeText(text);
     void vscode.window.setStatusBarMessage('Stanza XML copied', 2000);
+  },
+  async saveScenario(scs) {
+    const uri = await saveAs(scs, 'recorded', { 'Scenario (Scansion)': ['scs'] }, 'Save scenario');
+    if (!uri) return null;
+    await vscode.window.showTextDocument(uri);
+    return uri.fsPath;
   },
   async startSandbox() {
     await vscode.commands.executeCommand(COMMANDS.start);

@@ -7,14 +7,21 @@ import { connectionSnippet } from './connectionSnippet';
 import { pickRecipient } from './recipientPick';
 import type { SandboxController } from './controller';
 import { setExternalQueuePassword } from './secrets';
+import { inspectorOpen } from './inspectorTabs';
+import { describePluginError } from './pluginDiagnostics';
 
 import type { TreeNode } from '../views/sandboxTree';
-import { COMMANDS, SETTINGS_SECTION } from '../ids';
+import { COMMANDS, CONTEXT_KEYS, SETTINGS_SECTION } from '../ids';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
   controller: SandboxController;
   log: vscode.LogOutputChannel;
+}
+
+/** The walkthrough's "Send a first stanza" is done once one of its two actions has done its job. */
+function firstStanzaDone(): void {
+  void vscode.commands.executeCommand('setContext', CONTEXT_KEYS.firstStanzaSent, true);
 }
 
 function notRunning(): undefined {
@@ -41,6 +48,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const accounts = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<Record<string, string>>('accounts', {});
       const text = connectionSnippet(e, accounts);
       await vscode.env.clipboard.writeText(text);
+      firstStanzaDone();
       void vscode.window.showInformationMessage(`Copied the XMPP sandbox connection settings (${e.c2s}, domain ${e.domain}).`);
       return text;
     }),
@@ -74,7 +82,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const xml = `<message type="chat" to="${escapeXml(to)}" id="test-${Date.now()}"><body>${escapeXml(body)}</body></message>`;
       const r = await sb.call('stanza.inject', { as: `sandbox@${e.domain}/vscode`, xml });
       log.info(`Injected a test message to ${to} (packet ${r.packetId})`);
-      if (!args) void vscode.window.showInformationMessage(`Sent a test message to ${to}. Open the stanza inspector to see its path.`, 'Open Stanza Inspector').then((p) => p && vscode.commands.executeCommand(COMMANDS.openInspector));
+      firstStanzaDone();
+      // Pointing at the inspector is only useful to someone who is not already looking at it.
+      if (args) return r;
+      if (inspectorOpen()) void vscode.window.showInformationMessage(`Sent a test message to ${to}: it is in the Stanza Inspector.`);
+      else void vscode.window.showInformationMessage(`Sent a test message to ${to}. Open the stanza inspector to see its path.`, 'Open Stanza Inspector').then((p) => p && vscode.commands.executeCommand(COMMANDS.openInspector));
       return r;
     }),
 
@@ -103,8 +115,12 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       if (!sb.running) return notRunning();
       const r = await sb.call('plugins.reload', {});
       log.info(`Reloaded plugins: ${r.loaded.join(', ') || 'none'}`);
-      for (const e of r.errors) log.error(`Plugin ${e.file}: ${e.error}`);
-      if (r.errors.length) void vscode.window.showErrorMessage(`${r.errors.length} plugin(s) failed to load: ${r.errors.map((e) => e.file).join(', ')}`, 'Show Log').then((p) => p && log.show(true));
+      for (const e of r.errors) log.error(`Plugin ${describePluginError(e)}`);
+      // The error itself, not just the file; every one is in the Problems panel (pluginDiagnostics.ts).
+      if (r.errors.length) {
+        const more = r.errors.length > 1 ? ` (and ${r.errors.length - 1} more)` : '';
+        void vscode.window.showErrorMessage(`A plugin failed to load: ${describePluginError(r.errors[0]!)}${more}`, 'Show Problems').then((p) => p && vscode.commands.executeCommand('workbench.actions.view.problems'));
+      }
       else vscode.window.setStatusBarMessage(`Reloaded ${r.loaded.length} plugin(s)`, 3000);
       return r;
     }),

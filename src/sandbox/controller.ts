@@ -6,12 +6,15 @@ import * as vscode from 'vscode';
 import { PortInUseError, StartError, type SandboxStatus } from '../../sandbox/control/api';
 import { lastProblemLine } from './childLog';
 import { componentSecret, externalQueuePassword } from './secrets';
-import { buildOverrides, needsRestart, SETTING_FOR_PORT } from './settings';
+import { buildOverrides, needsRestart, SETTING_FOR_PORT, settingProblems, withPort, type SettingSchema } from './settings';
 import { COMMANDS, CONTEXT_KEYS, SETTINGS_SECTION } from '../ids';
 import type { CrashInfo, SandboxProcess } from './sandboxProcess';
 
 /** The port-in-use notification's action that moves the sandbox to any free port. */
 export const USE_FREE_PORT = 'Use a Free Port';
+
+/** Where "Use a Free Port" applies: the next run only, or saved in settings for every run. */
+export type FreePortScope = 'run' | 'save';
 
 export interface StartOptions {
   /** Show the "running" notification (the tests and autoStart pass false). */
@@ -61,15 +64,38 @@ export class SandboxController implements vscode.Disposable {
   /** The component secret, read from SecretStorage once per session. */
   private secret: string | undefined;
 
+  /** Ports set for the next run only ("Use a Free Port", this run only): setting → port. */
+  private nextRunPorts = new Map<string, number>();
+
   async overrides() {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    return buildOverrides({
+    const fromSettings = buildOverrides({
       config: vscode.workspace.getConfiguration(SETTINGS_SECTION),
       globalStoragePath: this.context.globalStorageUri.fsPath,
       workspaceFolder: folder?.scheme === 'file' ? folder.fsPath : undefined,
       componentSecret: (this.secret ??= await componentSecret(this.context.secrets)),
       externalQueuePassword: await externalQueuePassword(this.context.secrets),
     });
+    let o = fromSettings;
+    for (const [setting, port] of this.nextRunPorts) o = withPort(o, setting, port);
+    this.nextRunPorts.clear();
+    return o;
+  }
+
+  /**
+   * The first xmppSandbox.* setting whose value breaks its schema, reported with Open Settings
+   * filtered to it; true when all are valid. Runs before Start, and before Restart stops anything.
+   */
+  private settingsValid(action: 'start' | 'restart'): boolean {
+    const properties = (this.context.extension.packageJSON as { contributes?: { configuration?: { properties?: Record<string, SettingSchema> } } }).contributes?.configuration?.properties ?? {};
+    const [problem] = settingProblems(properties, vscode.workspace.getConfiguration(SETTINGS_SECTION));
+    if (!problem) return true;
+    const outcome = action === 'restart' ? 'The running sandbox was left running.' : 'The XMPP sandbox did not start.';
+    this.log.error(`${problem.message} ${outcome}`);
+    void this.show('error', `${problem.message} ${outcome}`, 'Open Settings').then((pick) => {
+      if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', problem.setting);
+    });
+    return false;
   }
 
   private pendingStart: Promise<SandboxStatus | undefined> | undefined;
@@ -88,6 +114,7 @@ export class SandboxController implements vscode.Disposable {
       void this.show('info', `The XMPP sandbox is ${sb.state}.`);
       return undefined;
     }
+    if (!this.settingsValid('start')) return undefined;
     const t0 = Date.now();
     const overrides = await this.overrides();
     await vscode.workspace.fs.createDirectory(vscode.Uri.file(overrides.dataDir!)).then(undefined, () => undefined);
@@ -119,9 +146,11 @@ export class SandboxController implements vscode.Disposable {
       // Say what happened and both ways out: free the port, or move the sandbox off it.
       const msg = `Port ${err.port} is already in use by another program, so the XMPP sandbox did not start. Stop that program, or set ${setting} to another port (0 picks a free one).`;
       this.log.error(msg);
-      void this.show('error', msg, USE_FREE_PORT, 'Open Settings').then((pick) => {
-        if (pick === USE_FREE_PORT) void this.useFreePort(setting);
-        else if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
+      void this.show('error', msg, USE_FREE_PORT, 'Open Settings').then(async (pick) => {
+        if (pick === USE_FREE_PORT) {
+          const scope = await askFreePortScope(setting);
+          if (scope) void this.useFreePort(setting, scope);
+        } else if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', setting);
       });
       return;
     }
@@ -135,15 +164,27 @@ export class SandboxController implements vscode.Disposable {
       });
   }
 
-  /** Sets a port setting to 0 (any free port) where it was set, then starts again. */
-  async useFreePort(setting: string): Promise<SandboxStatus | undefined> {
+  /**
+   * Starts on any free port instead of the one a setting names: for this run only (the setting
+   * is left as it is), or by saving 0 to the setting where it was set (every run). Says which.
+   */
+  async useFreePort(setting: string, scope: FreePortScope = 'save'): Promise<SandboxStatus | undefined> {
     const key = setting.slice(SETTINGS_SECTION.length + 1);
     const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
-    const where = config.inspect(key);
-    const target = where?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
-    await config.update(key, 0, target);
-    this.log.info(`${setting} set to 0 (any free port)`);
-    return this.start();
+    let said: string;
+    if (scope === 'run') {
+      this.nextRunPorts.set(setting, 0);
+      said = `for this run only: ${setting} still says ${config.get<number>(key)}`;
+    } else {
+      const where = config.inspect(key);
+      const workspace = where?.workspaceValue !== undefined;
+      await config.update(key, 0, workspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+      said = `saved: ${setting} is now 0 in your ${workspace ? 'workspace' : 'user'} settings, so every start picks a free port`;
+    }
+    this.log.info(`Use a Free Port (${scope}) for ${setting}`);
+    const status = await this.start({ notify: false });
+    if (status?.endpoints) void this.show('info', `XMPP sandbox running on a free port (${status.endpoints.c2s}, queue ${status.endpoints.queue ?? 'off'}), ${said}.`, 'Copy Connection Settings');
+    return status;
   }
 
   private onCrash(c: CrashInfo): void {
@@ -162,6 +203,8 @@ export class SandboxController implements vscode.Disposable {
   }
 
   async restart(opts: StartOptions = {}): Promise<SandboxStatus | undefined> {
+    // A bad setting must not cost the user a working sandbox: check before stopping it.
+    if (!this.settingsValid('restart')) return undefined;
     await this.sandbox.stop();
     return this.start(opts);
   }
@@ -174,7 +217,20 @@ export class SandboxController implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.nextRunPorts.clear();
     this.reportEmitter.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** Asks where "Use a Free Port" applies; undefined when the person dismissed the question. */
+async function askFreePortScope(setting: string): Promise<FreePortScope | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    [
+      { label: 'This run only', detail: `Start on a free port now; ${setting} stays as it is`, scope: 'run' as const },
+      { label: 'Save to settings', detail: `Set ${setting} to 0: every start picks a free port`, scope: 'save' as const },
+    ],
+    { title: 'Use a free port', placeHolder: 'For this run only, or saved to settings?' },
+  );
+  return pick?.scope;
 }

@@ -82,3 +82,71 @@ export function buildOverrides(s: SettingsContext): ConfigOverrides {
     trace: { bufferSize: c.get<number>('trace.bufferSize', 50_000) },
   };
 }
+
+/** The part of a contributed setting's JSON schema (package.json contributes.configuration) checked before a start. */
+export interface SettingSchema {
+  type?: string | string[];
+  minimum?: number;
+  maximum?: number;
+  enum?: readonly unknown[];
+  pattern?: string;
+  items?: SettingSchema;
+}
+
+export interface SettingProblem {
+  /** The full setting id, e.g. xmppSandbox.ports.queue: what Open Settings filters on. */
+  setting: string;
+  message: string;
+}
+
+const TYPE_CHECKS: Record<string, (v: unknown) => boolean> = {
+  integer: (v) => Number.isInteger(v),
+  number: (v) => typeof v === 'number' && Number.isFinite(v),
+  string: (v) => typeof v === 'string',
+  boolean: (v) => typeof v === 'boolean',
+  array: (v) => Array.isArray(v),
+  object: (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+};
+
+function valueProblem(schema: SettingSchema, v: unknown): string | undefined {
+  const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+  if (types.length && !types.some((t) => TYPE_CHECKS[t]?.(v) ?? true)) return `must be ${types.includes('integer') ? 'a whole number' : `of type ${types.join(' or ')}`}`;
+  if (typeof v === 'number') {
+    if (schema.minimum !== undefined && v < schema.minimum) return `must be at least ${schema.minimum}`;
+    if (schema.maximum !== undefined && v > schema.maximum) return `must be at most ${schema.maximum}`;
+  }
+  if (schema.enum && !schema.enum.includes(v)) return `must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`;
+  if (typeof v === 'string' && schema.pattern && !new RegExp(schema.pattern, 'u').test(v)) return `does not match ${schema.pattern}`;
+  if (Array.isArray(v) && schema.items) {
+    for (const item of v) {
+      const p = valueProblem(schema.items, item);
+      if (p) return `has ${JSON.stringify(item)}, which ${p}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every xmppSandbox.* value that breaks its schema (the one in package.json, which the Settings
+ * editor also shows): checked before Start and before Restart stops anything, so the error names
+ * the setting a person can change, not the sandbox's internal config path.
+ */
+export function settingProblems(properties: Readonly<Record<string, SettingSchema>>, config: Pick<vscode.WorkspaceConfiguration, 'get'>): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  for (const [setting, schema] of Object.entries(properties)) {
+    if (!setting.startsWith(`${SETTINGS_SECTION}.`)) continue;
+    const v = config.get<unknown>(setting.slice(SETTINGS_SECTION.length + 1));
+    if (v === undefined) continue;
+    const p = valueProblem(schema, v);
+    if (p) problems.push({ setting, message: `${setting} is ${JSON.stringify(v)}: it ${p}.` });
+  }
+  return problems;
+}
+
+/** The overrides with one port (by its setting, e.g. xmppSandbox.ports.c2s) replaced: "Use a Free Port" for this run only. */
+export function withPort(o: ConfigOverrides, setting: string, port: number): ConfigOverrides {
+  const path = (Object.keys(SETTING_FOR_PORT) as PortSetting[]).find((p) => SETTING_FOR_PORT[p] === setting);
+  if (!path) return o;
+  const [section, key] = path.split('.') as ['xmpp' | 'queue', string];
+  return { ...o, [section]: { ...o[section], [key]: port } };
+}

@@ -4,16 +4,20 @@
 // vscode.workspace.fs. Then it offers Open Folder / Add to Workspace, runs `npm install` as a
 // task with progress, and starts the sandbox if it is stopped. On success it sets the context
 // key xmppSandbox.projectCreated (the walkthrough step's completion event).
+// The explorer's context menu opens it pre-filled: "New Worker for this JID" on a session or
+// resource, "New Bridge for this list" on a queue list.
 //
 // Arguments (tests, other commands): { template, values, folder, useDefaults, open, install,
-// startSandbox }; with template + folder + useDefaults it shows no UI at all.
+// startSandbox }; with template + folder + useDefaults it shows no UI at all. The context-menu
+// commands take the explorer item, then optionally the same arguments.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listTemplates, loadTemplate, renderTemplate, resolveVariables, ScaffoldError, type TemplateManifest } from '../../sandbox/scaffold/render';
+import { findSandboxTarball, listTemplates, loadTemplate, renderTemplate, resolveVariables, ScaffoldError, withVendorNote, type TemplateManifest } from '../../sandbox/scaffold/render';
 import { COMMANDS, CONTEXT_KEYS } from '../ids';
 import type { SandboxController } from '../sandbox/controller';
 import type { SandboxProcess } from '../sandbox/sandboxProcess';
+import type { TreeNode } from '../views/sandboxTree';
 import { prefillFromEndpoints, rememberable, runWizard, suggestions, validValue, type LastAnswers } from './steps';
 
 export const LAST_ANSWERS_KEY = 'xmppSandbox.newProject.lastAnswers';
@@ -43,9 +47,9 @@ export interface NewProjectResult {
 }
 
 /**
- * The xmpp-sandbox devDependency, as `xmpp-sandbox new --sandbox-package` sets it: the
- * extension's own folder (`file:`) when it holds the library build (dist/lib.js, the package's
- * main export), else the CLI's default `^<version>`.
+ * The xmpp-sandbox devDependency when the extension carries no tarball to vendor (a VSIX does,
+ * see findSandboxTarball): the extension's own folder (`file:`) when it holds the library build
+ * (dist/lib.js, the package's main export: a checkout), else the CLI's default `^<version>`.
  */
 export async function sandboxPackageSpec(extensionUri: vscode.Uri, version: string): Promise<string> {
   try {
@@ -136,12 +140,16 @@ export async function newProject(deps: NewProjectDeps, args: NewProjectArgs = {}
       return undefined;
     }
   }
-  const sandboxPackage = await sandboxPackageSpec(context.extensionUri, String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0'));
+  const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
+  // An installed extension has no registry that serves xmpp-sandbox: the project gets a copy of
+  // the tarball the VSIX carries (vendor/) and depends on it.
+  const vendor = findSandboxTarball(root, version);
+  const sandboxPackage = vendor?.spec ?? (await sandboxPackageSpec(context.extensionUri, version));
   const builtins = { sandboxPackage };
   const last = context.globalState.get<LastAnswers>(LAST_ANSWERS_KEY) ?? {};
   const endpoints = sandbox.status?.endpoints;
-  const suggest = (m: TemplateManifest): Record<string, string> =>
-    suggestions(m, [args.values ?? {}, prefillFromEndpoints(m, endpoints, builtins), last.values?.[m.id] ?? {}], builtins);
+  const suggest = (m: TemplateManifest, first: Record<string, string> = {}): Record<string, string> =>
+    suggestions(m, [first, args.values ?? {}, prefillFromEndpoints(m, endpoints, builtins), last.values?.[m.id] ?? {}], builtins);
 
   let manifest: TemplateManifest;
   let values: Record<string, string>;
@@ -171,14 +179,15 @@ export async function newProject(deps: NewProjectDeps, args: NewProjectArgs = {}
   // Like `xmpp-sandbox new`: the folder's name names the project unless a name was given.
   const nameVar = manifest.variables.find((v) => v.flag === 'name');
   const dirName = folderName(folder.fsPath);
-  if (nameVar && usedDefaults && args.values?.[nameVar.key] === undefined && dirName && validValue(nameVar.pattern, dirName)) values = { ...values, [nameVar.key]: dirName };
+  // Suggested again with that name, so the defaults made from it (the bridge's outbox list, the plugin's namespace) follow.
+  if (nameVar && usedDefaults && args.values?.[nameVar.key] === undefined && dirName && validValue(nameVar.pattern, dirName)) values = suggest(manifest, { [nameVar.key]: dirName });
 
   let files: string[];
   let resolved: Record<string, string>;
   try {
     const template = loadTemplate(root, manifest.id);
     resolved = resolveVariables(template.manifest, values, builtins);
-    const rendered = renderTemplate(template, resolved);
+    const rendered = vendor ? withVendorNote(renderTemplate(template, resolved), vendor) : renderTemplate(template, resolved);
     // Checked again right before writing: the folder may have filled since it was chosen.
     const problem = await notEmpty(folder);
     if (problem) throw new ScaffoldError('target-not-empty', problem);
@@ -189,6 +198,12 @@ export async function newProject(deps: NewProjectDeps, args: NewProjectArgs = {}
       await vscode.workspace.fs.writeFile(target, Buffer.from(f.content, 'utf8'));
     }
     files = rendered.map((f) => f.path);
+    if (vendor) {
+      const target = vscode.Uri.joinPath(folder, ...vendor.path.split('/'));
+      await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(target, '..'));
+      await vscode.workspace.fs.copy(vscode.Uri.file(vendor.source), target);
+      files.push(vendor.path);
+    }
   } catch (err) {
     void vscode.window.showErrorMessage(`XMPP: New Project: ${(err as Error).message}`);
     return undefined;
@@ -243,6 +258,41 @@ async function followUps(deps: NewProjectDeps, args: NewProjectArgs, template: s
   }
 }
 
+/**
+ * The wizard's arguments for "New Worker for this JID" on an explorer item: a session's bare JID,
+ * or a resource's full JID without its resource (RFC 7622 §3.1: the resourcepart follows the
+ * first '/'). Lower-cased: the localpart's and domainpart's preparation maps case
+ * (RFC 7622 §3.3.1, §3.2.1), and the template's pattern wants lower case.
+ */
+export function workerArgsFor(node: Pick<TreeNode, 'kind' | 'value'> | undefined): NewProjectArgs | undefined {
+  if ((node?.kind !== 'session' && node?.kind !== 'resource') || !node.value) return undefined;
+  const slash = node.value.indexOf('/');
+  return { template: 'worker', values: { jid: (slash < 0 ? node.value : node.value.slice(0, slash)).toLowerCase() } };
+}
+
+/** The wizard's arguments for "New Bridge for this list" on a queue list: the bridge takes stanzas from that list. */
+export function bridgeArgsFor(node: Pick<TreeNode, 'kind' | 'value' | 'context'> | undefined): NewProjectArgs | undefined {
+  if (node?.kind !== 'queue' || node.context !== 'list' || !node.value) return undefined;
+  return { template: 'bridge', values: { outbox: node.value } };
+}
+
+/** Arguments given as an object; not a Uri (the explorer title menu passes one) nor a selection array. */
+function plainArgs(args: unknown): NewProjectArgs {
+  return args && typeof args === 'object' && !Array.isArray(args) && !(args instanceof vscode.Uri) ? (args as NewProjectArgs) : {};
+}
+
 export function registerNewProject(deps: NewProjectDeps): vscode.Disposable {
-  return vscode.commands.registerCommand(COMMANDS.newProject, (args?: NewProjectArgs) => newProject(deps, args && typeof args === 'object' && !(args instanceof vscode.Uri) ? args : {}));
+  // The menu passes the item only; a caller (tests, other commands) may add the other arguments.
+  const fromNode = (title: string, items: string, toArgs: (node: TreeNode | undefined) => NewProjectArgs | undefined) => (node?: TreeNode, more?: unknown) => {
+    const args = toArgs(node);
+    const extra = plainArgs(more);
+    if (args) return newProject(deps, { ...extra, ...args, values: { ...extra.values, ...args.values } });
+    void vscode.window.showErrorMessage(`XMPP: ${title} works on ${items} in the XMPP Sandbox explorer: run it from the item's context menu.`);
+    return undefined;
+  };
+  return vscode.Disposable.from(
+    vscode.commands.registerCommand(COMMANDS.newProject, (args?: unknown) => newProject(deps, plainArgs(args))),
+    vscode.commands.registerCommand(COMMANDS.newWorkerForJid, fromNode('New Worker for this JID', 'a session or one of its resources', workerArgsFor)),
+    vscode.commands.registerCommand(COMMANDS.newBridgeForList, fromNode('New Bridge for this list', 'a queue list', bridgeArgsFor)),
+  );
 }

@@ -97,10 +97,15 @@ export function suggestions(manifest: TemplateManifest, layers: readonly Record<
   return out;
 }
 
-/** What to remember of an answer set. */
+/**
+ * What to remember of an answer set: not the variables of NOT_REMEMBERED, nor those whose
+ * default derives from one of them (the bridge's outbox list `{{name}}:outbox`, the plugin's
+ * namespace), which follow the next project's own name instead.
+ */
 export function rememberable(values: Record<string, string>, manifest: TemplateManifest): Record<string, string> {
+  const derived = (d: string) => [...NOT_REMEMBERED].some((k) => new RegExp(`\\{\\{\\s*${k}\\b`).test(d));
   const out: Record<string, string> = {};
-  for (const v of manifest.variables) if (!NOT_REMEMBERED.has(v.key) && values[v.key] !== undefined) out[v.key] = values[v.key]!;
+  for (const v of manifest.variables) if (!NOT_REMEMBERED.has(v.key) && !derived(v.default) && values[v.key] !== undefined) out[v.key] = values[v.key]!;
   return out;
 }
 

@@ -6,14 +6,18 @@
 // (`dist/sandbox.js test <files> --json`, in a Node process of VS Code's own Electron) and
 // marks each step passed, failed (TestMessage.diff at the step's line) or skipped, with its
 // duration. The CodeLens "Run Scenario" on a script's title line runs it through the same
-// controller (xmppSandbox.runScenario).
+// controller (xmppSandbox.runScenario); "Run to Here" on each step runs the script up to and
+// including that step (the CLI's --until-line), and "Send This Step" on each sends: / pushes:
+// step sends it into the running sandbox (./sendStep.ts). After a run, each step's line ends
+// with its result and time (./decorations.ts).
 
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseScenario, type Script } from '../../sandbox/scenario/parser';
+import { parseScenario, stepAt, type Script } from '../../sandbox/scenario/parser';
 import type { JsonReport, JsonScript, JsonStep } from '../../sandbox/scenario/report';
 import { COMMANDS } from '../ids';
+import { StepResultDecorations } from './decorations';
 
 export const SCANSION_LANGUAGE = 'scansion';
 const CONTROLLER_ID = 'xmppSandbox.scenarios';
@@ -79,6 +83,12 @@ type Recorder = ReturnType<typeof recording>;
 
 const zeroBased = (line: number) => Math.max(0, line - 1);
 
+/** The active editor's cursor line (1-based), when it shows `uri` (or any script, with none given). */
+export function cursorLine(uri?: vscode.Uri): number | undefined {
+  const ed = vscode.window.activeTextEditor;
+  return ed && (!uri || ed.document.uri.toString() === uri.toString()) ? ed.selection.active.line + 1 : undefined;
+}
+
 export class ScenarioTests implements vscode.Disposable {
   readonly controller: vscode.TestController;
   private readonly disposables: vscode.Disposable[] = [];
@@ -88,6 +98,8 @@ export class ScenarioTests implements vscode.Disposable {
   /** The last run's results (the Test API gives no read access to them). */
   lastRun: ScenarioRunResult | undefined;
   private readonly codeLensChanged = new vscode.EventEmitter<void>();
+  /** The last run's ✓/✗ and times at the end of the step lines. */
+  readonly decorations = new StepResultDecorations();
 
   constructor(
     private readonly cliScript: string,
@@ -117,14 +129,23 @@ export class ScenarioTests implements vscode.Disposable {
         const script = parseScenario(doc.getText(), doc.uri.fsPath);
         const title = script.nodes.find((n) => n.type === 'title');
         const line = title ? zeroBased(title.line) : 0;
-        return [new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: '$(run) Run Scenario', command: COMMANDS.runScenario, arguments: [doc.uri] })];
+        const at = (n: number) => new vscode.Range(zeroBased(n), 0, zeroBased(n), 0);
+        return [
+          new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: '$(run) Run Scenario', command: COMMANDS.runScenario, arguments: [doc.uri] }),
+          ...script.actions.flatMap((a) => [
+            new vscode.CodeLens(at(a.line), { title: 'Run to Here', command: COMMANDS.runScenarioToHere, arguments: [doc.uri, a.line] }),
+            ...(a.verb === 'sends' || a.verb === 'pushes' ? [new vscode.CodeLens(at(a.line), { title: 'Send This Step', command: COMMANDS.sendScenarioStep, arguments: [doc.uri, a.line] })] : []),
+          ]),
+        ];
       },
     };
     this.disposables.push(
       watcher,
       vscode.languages.registerCodeLensProvider({ language: SCANSION_LANGUAGE }, lenses),
       vscode.commands.registerCommand(COMMANDS.runScenario, (uri?: vscode.Uri) => this.runScenarioCommand(uri)),
+      vscode.commands.registerCommand(COMMANDS.runScenarioToHere, (uri?: vscode.Uri, line?: number) => this.runScenarioCommand(uri, line ?? cursorLine(uri) ?? 0)),
       this.controller,
+      this.decorations,
       this.finished,
       this.codeLensChanged,
     );
@@ -181,8 +202,12 @@ export class ScenarioTests implements vscode.Disposable {
     return item;
   }
 
-  /** xmppSandbox.runScenario: runs a script (the active editor's when no URI is given) through the controller. */
-  private async runScenarioCommand(uri?: vscode.Uri): Promise<ScenarioRunResult | undefined> {
+  /**
+   * xmppSandbox.runScenario: runs a script (the active editor's when no URI is given) through
+   * the controller; with `untilLine` (xmppSandbox.runScenarioToHere), up to and including the
+   * step on that line (1-based).
+   */
+  private async runScenarioCommand(uri?: vscode.Uri, untilLine?: number): Promise<ScenarioRunResult | undefined> {
     const target = uri ?? vscode.window.activeTextEditor?.document.uri;
     if (!target || !target.fsPath.endsWith('.scs')) {
       void vscode.window.showWarningMessage('Run Scenario: open a scenario script (.scs) first.');
@@ -192,9 +217,20 @@ export class ScenarioTests implements vscode.Disposable {
     if (doc?.isDirty) await doc.save();
     const item = (await this.refreshFromDisk(target)) ?? this.controller.items.get(target.toString());
     if (!item) return undefined;
+    let step: vscode.TestItem | undefined;
+    if (untilLine !== undefined) {
+      const action = stepAt(parseScenario(doc?.getText() ?? new TextDecoder().decode(await vscode.workspace.fs.readFile(target)), target.fsPath), untilLine);
+      item.children.forEach((c) => {
+        if (action && c.range?.start.line === zeroBased(action.line)) step = c;
+      });
+      if (!action || !step) {
+        void vscode.window.showWarningMessage(`Run to Here: line ${untilLine} is not in a step.`);
+        return undefined;
+      }
+    }
     const cts = new vscode.CancellationTokenSource();
     try {
-      return await this.run(new vscode.TestRunRequest([item]), cts.token);
+      return await this.run(new vscode.TestRunRequest([step ?? item]), cts.token, step && untilLine);
     } finally {
       cts.dispose();
     }
@@ -213,7 +249,8 @@ export class ScenarioTests implements vscode.Disposable {
     return [...picked.values()].filter((i) => i.uri);
   }
 
-  async run(request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<ScenarioRunResult> {
+  /** Runs the request's scripts; with `untilLine`, each only up to the step on that line. */
+  async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, untilLine?: number): Promise<ScenarioRunResult> {
     const scripts = this.scriptsOf(request);
     const run = this.controller.createTestRun(request, 'Scenario run', true);
     const files = scripts.map((s) => s.uri!.fsPath);
@@ -226,8 +263,11 @@ export class ScenarioTests implements vscode.Disposable {
         s.children.forEach((c) => run.enqueued(c));
       }
       if (scripts.length === 0) return (result = { files, exitCode: null, error: 'no scenario scripts to run', outcomes });
-      result = { ...(await this.spawnCli(files, run, token)), outcomes };
-      if (result.report) this.apply(result.report, scripts, rec);
+      result = { ...(await this.spawnCli(files, run, token, untilLine)), outcomes };
+      if (result.report) {
+        this.apply(result.report, scripts, rec);
+        this.decorations.show(result.report);
+      }
       else {
         const message = new vscode.TestMessage(result.error ?? 'the scenario run failed');
         for (const s of scripts) rec.errored(s, message);
@@ -240,9 +280,9 @@ export class ScenarioTests implements vscode.Disposable {
     }
   }
 
-  private spawnCli(files: string[], run: vscode.TestRun, token: vscode.CancellationToken): Promise<Omit<ScenarioRunResult, 'outcomes'>> {
+  private spawnCli(files: string[], run: vscode.TestRun, token: vscode.CancellationToken, untilLine?: number): Promise<Omit<ScenarioRunResult, 'outcomes'>> {
     const cwd = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(files[0]!))?.uri.fsPath ?? path.dirname(files[0]!);
-    const args = [this.cliScript, 'test', ...files, '--json'];
+    const args = [this.cliScript, 'test', ...files, '--json', ...(untilLine === undefined ? [] : ['--until-line', String(untilLine)])];
     this.log.info(`scenario run: ${args.slice(1).join(' ')}`);
     return new Promise((resolve) => {
       const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { PluginStage, ResourceInfo } from '../../sandbox/control/api';
 import { STAGES } from '../../sandbox/xmpp/vocabulary';
+import { COMMANDS } from '../ids';
 import type { SandboxModel } from './sandboxModel';
 
 export type NodeKind = 'group' | 'endpoint' | 'session' | 'resource' | 'component' | 'queue' | 'stage' | 'plugin' | 'offline' | 'empty';
@@ -20,6 +21,8 @@ export interface TreeNode {
   iconColor?: string;
   /** What "Copy Value" copies. */
   value?: string;
+  /** A word added to the item's contextValue for menus, e.g. a queue key's type ('list'). */
+  context?: string;
   children?: TreeNode[];
   expanded?: boolean;
 }
@@ -47,6 +50,27 @@ export function presenceColor(r: ResourceInfo): string | undefined {
   }
 }
 
+/** Shown instead of a secret: the Copy action copies the real one. */
+export const MASK = '••••••••';
+
+/**
+ * The XEP-0114 component secret(s): random per installation inside VS Code (SecretStorage), so
+ * the explorer is where a user finds the one to give @xmpp/component. Masked; Copy copies it.
+ */
+function componentSecrets(components: Record<string, string>): TreeNode[] {
+  const bySecret = new Map<string, string[]>();
+  for (const [domain, secret] of Object.entries(components)) bySecret.set(secret, [...(bySecret.get(secret) ?? []), domain]);
+  return [...bySecret].map(([secret, domains], i) => ({
+    id: `ep/secret/${i}`,
+    kind: 'endpoint',
+    label: 'Component secret',
+    description: `${MASK} (${domains.join(', ')})`,
+    tooltip: `The XEP-0114 secret of ${domains.join(', ')}. Copy it with the Copy button.`,
+    value: secret,
+    icon: 'lock',
+  }));
+}
+
 /** Builds the whole tree from the model's snapshot (small: a few hundred nodes at most). */
 export function buildTree(model: SandboxModel): TreeNode[] {
   const s = model.snapshot;
@@ -61,6 +85,7 @@ export function buildTree(model: SandboxModel): TreeNode[] {
     { id: 'ep/component', kind: 'endpoint', label: 'Components (XEP-0114)', description: e.component ?? 'off', value: e.component ?? undefined, icon: 'extensions' },
     { id: 'ep/queue', kind: 'endpoint', label: 'Queue (RESP)', description: e.queue ?? 'off', value: e.queue ?? undefined, icon: 'database' },
     { id: 'ep/password', kind: 'endpoint', label: 'Password', description: e.password, value: e.password, icon: 'key' },
+    ...componentSecrets(e.components),
   ];
 
   const sessions = s.sessions.map<TreeNode>((sess) => ({
@@ -99,6 +124,8 @@ export function buildTree(model: SandboxModel): TreeNode[] {
     description: k.type === 'list' ? `${k.length} item${k.length === 1 ? '' : 's'}` : k.type,
     icon: k.type === 'list' ? 'list-ordered' : 'symbol-string',
     value: k.key,
+    tooltip: `${k.key}: click to read its ${k.type === 'list' ? 'items' : 'value'}`,
+    context: k.type,
   }));
 
   const stages = STAGES.map<TreeNode>((stage) => {
@@ -184,8 +211,10 @@ export class SandboxTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
     item.description = node.description;
     item.tooltip = node.tooltip ?? (node.value ? `${node.label}: ${node.value}` : undefined);
     if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon, node.iconColor ? new vscode.ThemeColor(node.iconColor) : undefined);
-    // e.g. 'resource copyable', 'group pipeline': package.json's menus match on it.
-    item.contextValue = [node.kind, node.kind === 'group' ? node.id.slice('group/'.length) : '', node.value ? 'copyable' : ''].filter(Boolean).join(' ');
+    // e.g. 'resource copyable', 'group pipeline', 'queue list copyable': package.json's menus match on it.
+    item.contextValue = [node.kind, node.kind === 'group' ? node.id.slice('group/'.length) : '', node.context ?? '', node.value ? 'copyable' : ''].filter(Boolean).join(' ');
+    // A click on a queue key opens its items (src/queue/queueView.ts), as Redis for VS Code does.
+    if (node.kind === 'queue') item.command = { command: COMMANDS.openQueueKey, title: 'Open Queue Key', arguments: [node] };
     return item;
   }
 

@@ -13,6 +13,7 @@ import {
   missingTools,
   openBrowser,
   openViewContainer,
+  openWalkthrough,
   packageVsix,
   REPO_ROOT,
   runCommand,
@@ -139,11 +140,7 @@ test('Start Sandbox from the palette, connect an app, see it in the explorer', {
 
 test('the walkthrough opens with its four steps', { skip: skip ?? false, timeout: 60_000 }, async () => {
   const page = browser!.page;
-  await runCommand(page, 'Welcome: Open Walkthrough...');
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with the XMPP Sandbox' }).first();
-  await page.locator('.quick-input-widget .quick-input-box input').fill('XMPP Sandbox');
-  await row.waitFor({ state: 'visible', timeout: 15_000 });
-  await row.click();
+  await openWalkthrough(page);
   // The step titles as package.json declares them (four steps; the last creates a project).
   const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { contributes: { walkthroughs: { steps: { title: string }[] }[] } };
   const titles = manifest.contributes.walkthroughs[0]!.steps.map((st) => st.title);

@@ -243,6 +243,16 @@ export async function runCommand(page: Page, title: string, timeoutMs = 45_000):
   }
 }
 
+/** Opens the extension's walkthrough (Welcome: Open Walkthrough… → Get started with the XMPP Sandbox) and waits for its steps. */
+export async function openWalkthrough(page: Page): Promise<void> {
+  await runCommand(page, 'Welcome: Open Walkthrough...');
+  await page.locator('.quick-input-widget .quick-input-box input').fill('XMPP Sandbox');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with the XMPP Sandbox' }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await row.click();
+  await page.locator('.getting-started-step .step-title').first().waitFor({ state: 'visible', timeout: 15_000 });
+}
+
 /** The texts of the visible notification toasts. */
 export async function notificationTexts(page: Page): Promise<string[]> {
   return page.locator('.notifications-toasts .notification-toast .notification-list-item-message').allInnerTexts();

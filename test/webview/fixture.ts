@@ -41,6 +41,7 @@ export class TraceWriter {
     source?: Record<string, string>;
     parentId?: string;
     producedBy?: string;
+    stored?: { packetId: string; stamp: string };
     plugins?: Partial<Record<Stage, [string, Verdict, string[]?, string?][]>>;
     outcome: Outcome;
     outcomeExtra?: Record<string, unknown>;
@@ -62,6 +63,7 @@ export class TraceWriter {
       bytes: p.xml.length,
       parentId: p.parentId,
       producedBy: p.producedBy,
+      stored: p.stored,
     });
     const stages: Stage[] = ['preprocess', 'process', 'postprocess', 'filter'];
     let stopped = false;
@@ -134,6 +136,34 @@ export class TraceWriter {
     });
   }
 
+  /** A stored message delivered out of the offline store (XEP-0160 flood), linked to the stored packet. */
+  delivery(stored: string, from: string, to: string, body: string): string {
+    const at = this.events.find((e) => e.type === 'outcome' && e.packetId === stored)!.ts;
+    return this.packet_({
+      kind: 'message', type: 'chat', from, to, child: 'body', direction: 'in', source: { kind: 'server', jid: to.split('/')[0]! }, producedBy: 'offline',
+      stored: { packetId: stored, stamp: new Date(at).toISOString() },
+      xml: `<message xmlns="jabber:client" type="chat" from="${from}" to="${to.split('/')[0]}"><body>${escapeXml(body)}</body><delay xmlns="urn:xmpp:delay" from="localhost"/></message>`,
+      outcome: 'delivered', outcomeExtra: { to: [to] },
+    });
+  }
+
+  /** A stanza the bridge popped from the outbox, delivered to `to`. */
+  bridged(to: string, body: string): string {
+    return this.packet_({
+      kind: 'message', type: 'chat', from: 'bridge.localhost', to, id: 'bridged-1', child: 'body', direction: 'in',
+      source: { kind: 'component', sessionId: 'comp-1', jid: 'bridge.localhost', transport: 'component', queue: 'xmpp:outbox' },
+      xml: `<message type="chat" to="${to}" id="bridged-1" from="bridge.localhost"><body>${escapeXml(body)}</body></message>`,
+      plugins: { process: [['message', 'produced']] },
+      outcome: 'delivered', outcomeExtra: { to: [to] },
+    });
+  }
+
+  /** An item the bridge refused; returns its row's key. */
+  deadLetter(item: string, reason: string): string {
+    this.push({ type: 'queue', op: 'dead-letter', key: 'xmpp:outbox', dest: 'xmpp:outbox:dead', length: 1, count: 1, client: 'xmpp-bridge', reason, item });
+    return `dead${this.seq}`;
+  }
+
   bounced(from: string, to: string): string {
     return this.packet_({
       kind: 'iq', type: 'get', from, to, id: 'v1', xmlns: 'jabber:iq:version', child: 'query', direction: 'out',
@@ -168,7 +198,7 @@ export function escapeXml(s: string): string {
 
 export const XSS_BODIES = ['<img src=x onerror=alert(1)>', '</script><script>alert(1)</script>'];
 
-/** The scenario the tests check: two clients chatting, a ping, an offline user, errors, XSS bodies. */
+/** The scenario the tests check: two clients chatting, a ping, an offline user served later, errors, XSS bodies, the bridge. */
 export function scenarioTrace(): { events: TraceEvent[]; ids: Record<string, string> } {
   const w = new TraceWriter();
   const alice = 'alice@localhost/laptop';
@@ -183,18 +213,24 @@ export function scenarioTrace(): { events: TraceEvent[]; ids: Record<string, str
   const blocked = w.blocked(bob, alice);
   const [xss1] = w.chat(alice, 'bob@localhost', XSS_BODIES[0]!);
   const [xss2] = w.chat(alice, 'bob@localhost', XSS_BODIES[1]!);
-  return { events: w.events, ids: { chat1, chat2, reply1, ping, pong, offline, bounced, blocked, xss1, xss2 } };
+  w.presence('carol@localhost/desk');
+  const delivery = w.delivery(offline, alice, 'carol@localhost/desk', 'You were away');
+  const bridged = w.bridged(bob, 'From the queue');
+  const deadLetter = w.deadLetter('<message type="chat"><body>nowhere to go</body></message>', 'the stanza has no "to" address (XEP-0114 requires one)');
+  return { events: w.events, ids: { chat1, chat2, reply1, ping, pong, offline, bounced, blocked, xss1, xss2, delivery, bridged, deadLetter } };
 }
 
 /** At least `minEvents` events of realistic traffic; returns the packet count. */
-export function bulkTrace(minEvents: number): { events: TraceEvent[]; packets: number; lastId: string } {
+export function bulkTrace(minEvents: number): { events: TraceEvent[]; packets: number; lastId: string; lastRow: string } {
   const w = new TraceWriter();
   let n = 0;
   let lastId = '';
+  let lastRow = '';
   while (w.events.length < minEvents) {
-    const [, p2] = w.chat(`user${n % 50}@localhost/r`, `user${(n + 1) % 50}@localhost`, `message ${n}`);
+    const [p1, p2] = w.chat(`user${n % 50}@localhost/r`, `user${(n + 1) % 50}@localhost`, `message ${n}`);
     lastId = p2;
+    lastRow = p1;
     n++;
   }
-  return { events: w.events, packets: n * 2, lastId };
+  return { events: w.events, packets: n * 2, lastId, lastRow };
 }

@@ -92,6 +92,8 @@ export interface InspectorPage {
   controller: InspectorController;
   /** What the host's services received. */
   saved: string[];
+  /** Scenario scripts (Save as Scenario) the host was asked to save. */
+  scenarios: string[];
   copied: string[];
   /** How many times the banner's Start Sandbox button asked the host. */
   startRequests: number;
@@ -205,6 +207,7 @@ export async function openInspector(backend: ReplayBackend, opts: OpenOptions = 
     backend,
     controller: undefined as unknown as InspectorController,
     saved: [],
+    scenarios: [],
     copied: [],
     startRequests: 0,
     logs: [],
@@ -235,6 +238,10 @@ export async function openInspector(backend: ReplayBackend, opts: OpenOptions = 
     async copy(text) {
       result.copied.push(text);
     },
+    async saveScenario(scs) {
+      result.scenarios.push(scs);
+      return '/tmp/fake-scenario.scs';
+    },
     log(level, message) {
       result.logs.push(`${level}: ${message}`);
     },
@@ -258,10 +265,10 @@ export async function openInspector(backend: ReplayBackend, opts: OpenOptions = 
 }
 
 /** The status counters the webview keeps (data-* on #status). */
-export async function status(page: Page): Promise<{ packets: number; visible: number; events: number; paused: boolean }> {
+export async function status(page: Page): Promise<{ packets: number; rows: number; visible: number; events: number; paused: boolean }> {
   return page.locator('#status').evaluate((el) => {
     const d = (el as unknown as { dataset: Record<string, string> }).dataset;
-    return { packets: Number(d.packets), visible: Number(d.visible), events: Number(d.events), paused: d.paused === 'true' };
+    return { packets: Number(d.packets), rows: Number(d.rows), visible: Number(d.visible), events: Number(d.events), paused: d.paused === 'true' };
   });
 }
 

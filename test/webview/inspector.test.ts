@@ -1,10 +1,11 @@
 // The inspector webview in Chromium with a fake VS Code host (harness.ts) replaying a trace:
-// rows, filters, the stage timeline, pause, export, XSS, composer, scale, themes.
+// rows (one per stanza, From and To), filters, the passes and their stage timelines, earlier
+// runs, the offline store and the bridge, keyboard, pause, export, XSS, composer, scale, themes.
 
 import assert from 'node:assert/strict';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { STAGES, type TraceEvent } from '../../sandbox/trace/events';
+import { STAGES, type ArrivalEvent, type TraceEvent } from '../../sandbox/trace/events';
 import { closeBrowser, openInspector, ReplayBackend, status, waitForStatus, type InspectorPage } from './harness';
 import { bulkTrace, scenarioTrace, TraceWriter, XSS_BODIES } from './fixture';
 import { loadScenario } from './recording';
@@ -22,8 +23,7 @@ describe('stanza inspector webview', () => {
   async function open(opts: Parameters<typeof openInspector>[1] = {}, events: TraceEvent[] = scenario.events): Promise<InspectorPage> {
     const backend = new ReplayBackend(events, scenario.sessions, scenario.domain);
     const ip = await openInspector(backend, opts);
-    const total = events.filter((e) => e.type !== 'queue').length;
-    await waitForStatus(ip.page, (s) => s.events === total);
+    await waitForStatus(ip.page, (s) => s.events === indexed(events).length);
     return ip;
   }
 
@@ -44,23 +44,57 @@ describe('stanza inspector webview', () => {
     }
   }
 
-  function packetCount(events: TraceEvent[]): number {
-    return new Set(events.filter((e) => e.type !== 'queue').map((e) => e.packetId)).size;
+  /** The events the webview indexes: every packet's, and the dead letters (other queue events are not rows). */
+  function indexed(events: TraceEvent[]): TraceEvent[] {
+    return events.filter((e) => e.type !== 'queue' || e.op === 'dead-letter');
   }
 
-  test('renders one row per packet, with addresses, kind and outcome', async (t) => {
+  function packetCount(events: TraceEvent[]): number {
+    return new Set(indexed(events).map((e) => e.packetId ?? `dead${e.seq}`)).size;
+  }
+
+  /**
+   * The receivers' passes of the scenario, computed here from the trace: a packet that a packet
+   * processed for its sender ('out') re-emitted unchanged for the receiver ('in').
+   */
+  function secondPasses(events: TraceEvent[]): Map<string, string> {
+    const arrivals = new Map(events.filter((e): e is ArrivalEvent => e.type === 'arrival').map((a) => [a.packetId, a]));
+    const out = new Map<string, string>();
+    const taken = new Set<string>();
+    for (const a of arrivals.values()) {
+      const parent = a.parentId ? arrivals.get(a.parentId) : undefined;
+      if (parent && !taken.has(parent.packetId) && parent.direction === 'out' && a.direction === 'in' && parent.xml === a.xml) {
+        out.set(a.packetId, parent.packetId);
+        taken.add(parent.packetId);
+      }
+    }
+    return out;
+  }
+
+  /** The row a packet shows in (one row per stanza). */
+  const rowOf = (id: string): string => secondPasses(scenario.events).get(id) ?? id;
+
+  test('one row per stanza: From and To columns (the sandbox domain left out), kind, status', async (t) => {
     const ip = await open();
     t.after(() => ip.close());
     const { page } = ip;
     const s = await status(page);
+    const { chat1, chat2, reply1 } = scenario.ids;
     assert.equal(s.packets, packetCount(scenario.events));
-    assert.equal(await page.locator('.rows .row').count(), s.packets, 'every packet is on screen (fewer rows than the viewport)');
-    const row = page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`);
-    assert.match(await row.locator('.c-addr').innerText(), /alice@localhost\/\w+ → bob@localhost/);
-    assert.match((await row.locator('.c-addr').getAttribute('title')) ?? '', /alice@localhost\/\w+ → bob@localhost/, 'a truncated address shows in full on hover');
+    assert.equal(secondPasses(scenario.events).get(chat2!), chat1, 'the recording routed the chat in two passes');
+    assert.equal(s.rows, s.packets - secondPasses(scenario.events).size, 'a receiver\u2019s pass is no row of its own');
+    await page.waitForFunction((n) => (globalThis as any).document.querySelectorAll('.rows .row').length === n, s.rows);
+    assert.equal(await page.locator(`.rows .row[data-packet="${chat2}"]`).count(), 0);
+    const row = page.locator(`.rows .row[data-packet="${chat1}"]`);
+    assert.equal(await row.locator('.c-from').innerText(), 'alice/laptop');
+    assert.equal(await row.locator('.c-from').getAttribute('title'), scenario.jids.alice, 'the full JID on hover');
+    assert.equal(await row.locator('.c-to').innerText(), 'bob');
+    // The reply reads the other way round: alice→bob and bob→alice no longer look alike.
+    const reply = page.locator(`.rows .row[data-packet="${reply1}"]`);
+    assert.deepEqual([await reply.locator('.c-from').innerText(), await reply.locator('.c-to').innerText()], ['bob/phone', 'alice/laptop']);
     assert.equal(await row.locator('.c-kind').innerText(), 'message/chat');
-    assert.match(await row.locator('.c-outcome').innerText(), /forwarded/);
-    assert.match(await page.locator(`.rows .row[data-packet="${scenario.ids.offline}"] .c-outcome`).innerText(), /stored offline/);
+    assert.match(await row.locator('.c-outcome').innerText(), /delivered/, 'the row ends where the receiver\u2019s pass ended');
+    assert.match(await page.locator(`.rows .row[data-packet="${rowOf(scenario.ids.offline!)}"] .c-outcome`).innerText(), /delivered later/);
     assert.match(await page.locator(`.rows .row[data-packet="${scenario.ids.ping}"] .c-xmlns`).innerText(), /urn:xmpp:ping/);
     assert.deepEqual(ip.pageErrors, []);
     assert.deepEqual(ip.console.filter((c) => /Content Security Policy|Refused/.test(c)), [], 'no CSP violation');
@@ -90,7 +124,7 @@ describe('stanza inspector webview', () => {
       const cells = await page.locator('.rows .row').first().locator('span[class^="c-"]').evaluateAll((els) =>
         els.filter((e) => (globalThis as any).getComputedStyle(e).display !== 'none').map((e) => e.getBoundingClientRect().right),
       );
-      assert.ok(pane && cells.length >= (width < 520 ? 5 : 6));
+      assert.ok(pane && cells.length >= (width < 520 ? 6 : 7));
       for (const right of cells) assert.ok(right <= pane.x + pane.width + 0.5, `a cell ends at ${right}, the list at ${pane.x + pane.width}`);
       // A column too narrow to read is hidden rather than squeezed to a letter.
       const widths = await page.locator('.row.header').locator('span[class^="c-"]:not(.c-dir)').evaluateAll((els) =>
@@ -101,6 +135,9 @@ describe('stanza inspector webview', () => {
       const st = await page.locator('#status').boundingBox();
       assert.ok(st && st.x + st.width <= width + 0.5, `the status ends at ${st && st.x + st.width}, the page at ${width}`);
       await selectPacket(page, scenario.ids.chat1);
+      // The composer starts collapsed; open it.
+      assert.equal(await page.locator('#composer').evaluate((el) => (el as any).open), false, 'the composer starts collapsed');
+      await page.locator('#composer-toggle').click();
       // The composer keeps its height when a long trace fills the details: Send stays on screen.
       // Side by side (wide) it is on screen as is; stacked (narrow) the lower pane scrolls to it.
       if (width < 860) await page.locator('#composer-send').scrollIntoViewIfNeeded();
@@ -127,11 +164,15 @@ describe('stanza inspector webview', () => {
     }, value);
   }
 
-  /** Expected ids for a predicate over a packet's events, computed here independently of the webview. */
+  /**
+   * Expected rows for a predicate over a packet's events, computed here independently of the
+   * webview: a stanza's row shows when either of its passes matches.
+   */
   function expected(pred: (arrival: any, events: TraceEvent[]) => boolean): string[] {
     const byPacket = new Map<string, TraceEvent[]>();
     for (const e of scenario.events) if (e.type !== 'queue') (byPacket.get(e.packetId) ?? byPacket.set(e.packetId, []).get(e.packetId)!).push(e);
-    return [...byPacket].filter(([, evs]) => pred(evs.find((e) => e.type === 'arrival'), evs)).map(([id]) => id);
+    const rows = new Set([...byPacket].filter(([, evs]) => pred(evs.find((e) => e.type === 'arrival'), evs)).map(([id]) => rowOf(id)));
+    return [...byPacket.keys()].filter((id) => rows.has(id));
   }
 
   test('filters: JID (bare and full), kind, type, xmlns, outcome, plugin, free text', async (t) => {
@@ -163,16 +204,60 @@ describe('stanza inspector webview', () => {
     await ip.page.waitForFunction(() => (globalThis as any).__savedState?.filters?.text === 'Hello Bob');
   });
 
-  test('an empty list says why: the filters hide every stanza', async (t) => {
+  test('an empty list says why, and names the button that helps: Clear Filters, not Clear List', async (t) => {
     const ip = await open();
     t.after(() => ip.close());
     const { page } = ip;
+    const { rows } = await status(page);
     assert.equal(await page.locator('#list-empty').isVisible(), false, 'no hint while rows show');
+    assert.equal(await page.locator('#btn-clear').innerText(), 'Clear List');
+    assert.equal(await page.locator('#btn-clear-filters').innerText(), 'Clear Filters');
+    assert.equal(await page.locator('#btn-clear-filters').evaluate((el) => el.hasAttribute('disabled')), true, 'nothing to clear yet');
     await setText(ip, 'filter-jid', 'nobody@nowhere.test');
-    await page.locator('#list-empty', { hasText: 'No stanza matches the filters' }).waitFor();
+    await setSelect(ip, 'filter-kind', 'message');
+    await page.locator('#list-empty', { hasText: `No stanza matches the filters. Clear Filters to see all ${rows}.` }).waitFor();
     await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('.rows .row').length === 0);
-    await setText(ip, 'filter-jid', '');
+    // The hint's own button, from the keyboard: every filter emptied, nothing deleted.
+    await page.locator('#list-empty-clear').focus();
+    await page.keyboard.press('Enter');
     await page.locator('#list-empty').waitFor({ state: 'hidden' });
+    assert.equal(await page.locator('#filter-jid').evaluate((el) => (el as any).value), '');
+    assert.equal(await page.locator('#filter-kind').evaluate((el) => (el as any).value), '');
+    assert.equal((await status(page)).visible, rows);
+    // The toolbar's Clear Filters does the same.
+    await setText(ip, 'filter-text', 'no such text anywhere');
+    await page.locator('#list-empty').waitFor();
+    await page.locator('#btn-clear-filters').click();
+    await waitForStatus(page, (s) => s.visible === rows);
+    assert.equal(await page.locator('#btn-clear-filters').evaluate((el) => el.hasAttribute('disabled')), true);
+  });
+
+  test('where a stanza came from and where it ended: popped from the outbox, dead-lettered, delivered later', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    const { bridged, deadLetter, offline, delivery } = scenario.ids;
+    // The bridge's stanza: its source is the list it was popped from, not the component session.
+    await selectPacket(page, bridged!);
+    const source = page.locator('#details .field', { has: page.locator('.label', { hasText: /^source$/ }) });
+    assert.equal(await source.locator('.value').innerText(), 'popped from xmpp:outbox');
+    assert.equal(await source.locator('code.queue-key').innerText(), 'xmpp:outbox');
+    // The refused item: a row with its reason; the details show the lists and the item as text.
+    const dead = page.locator(`.rows .row[data-packet="${deadLetter}"]`);
+    assert.match(await dead.locator('.c-outcome').innerText(), /dead-lettered: .*"to"/);
+    assert.deepEqual([await dead.locator('.c-from').innerText(), await dead.locator('.c-to').innerText()], ['xmpp:outbox', 'xmpp:outbox:dead']);
+    await dead.click();
+    await page.locator('#details .dead-reason').waitFor();
+    const reason = scenario.events.find((e) => e.type === 'queue' && e.op === 'dead-letter');
+    assert.equal(await page.locator('#details .dead-reason').innerText(), reason?.type === 'queue' ? reason.reason : '');
+    assert.match(await page.locator('#details .xml-block pre').innerText(), /nowhere to go/);
+    // The stored message: delivered later, linked both ways with the packet that delivered it.
+    await selectPacket(page, rowOf(offline!));
+    await page.locator(`#details .pass[data-pass="${offline}"] .outcome-step.outcome-delivered-later`).waitFor();
+    await page.locator(`#details .links a.packet-link[data-packet="${delivery}"]`).click();
+    await page.locator('#details .packet-id', { hasText: new RegExp(`^${delivery}$`) }).waitFor();
+    assert.match(await page.locator('#details .detail-header .outcome').innerText(), /delivered/);
+    assert.equal(await page.locator(`#details .links a.packet-link[data-packet="${offline}"]`).count(), 1, 'stored as: the stored packet');
   });
 
   test('while the sandbox is stopped, the banner says so and its button asks the host to start it', async (t) => {
@@ -190,74 +275,154 @@ describe('stanza inspector webview', () => {
     await page.locator('#banner').waitFor({ state: 'hidden' });
   });
 
-  test('a sandbox restart drops the selection (packet ids start again in the new run)', async (t) => {
+  test('a sandbox restart keeps the earlier run, marked, until Clear List', async (t) => {
     const ip = await open();
     t.after(() => ip.close());
     const { page, backend } = ip;
-    await page.locator(`.rows .row[data-packet="${scenario.ids.chat1}"]`).click();
-    await page.locator('#details .packet-id', { hasText: scenario.ids.chat1 }).waitFor();
+    const { chat1 } = scenario.ids;
+    const before = await status(page);
+    await selectPacket(page, chat1!);
     backend.setRunning(false);
     backend.snapshot = [];
     backend.setRunning(true);
-    await page.locator('#details', { hasText: 'Select a stanza' }).waitFor();
-    // The new run reuses the id: it is not shown as if the user had picked it.
+    // The selection follows its stanza, now of an earlier run; every row is still there.
+    await page.locator('#details .badge.earlier-run').waitFor();
+    assert.equal(await page.locator('#details .packet-id').innerText(), chat1);
+    await page.locator(`.rows .row.selected.earlier[data-packet="${chat1}@1"]`).waitFor();
+    assert.equal((await status(page)).rows, before.rows);
+    assert.match((await page.locator(`.rows .row[data-packet="${chat1}@1"]`).getAttribute('aria-label')) ?? '', /earlier sandbox run/);
+    // The new run reuses the ids: its stanzas are rows of their own, not the selected one.
     backend.emitTrace(scenario.events);
-    await waitForStatus(page, (s) => s.packets === packetCount(scenario.events));
-    await page.waitForTimeout(200);
-    assert.match(await page.locator('#details').innerText(), /Select a stanza/);
-    assert.equal(await page.locator('.rows .row.selected').count(), 0);
+    await waitForStatus(page, (s) => s.rows === 2 * before.rows);
+    const fresh = page.locator(`.rows .row[data-packet="${chat1}"]`);
+    await fresh.waitFor();
+    assert.equal(await fresh.getAttribute('aria-selected'), 'false');
+    assert.equal(await fresh.evaluate((el) => el.classList.contains('earlier')), false);
+    assert.match(await page.locator('#status').innerText(), /from an earlier run/);
+    // A reload (the panel hidden and shown) gets both runs back from the host.
+    await page.reload();
+    await waitForStatus(page, (s) => s.rows === 2 * before.rows);
+    assert.equal(await page.locator(`.rows .row.earlier[data-packet="${chat1}@1"]`).count(), 1);
+    // Clear List forgets every run.
+    await page.locator('#btn-clear').click();
+    await waitForStatus(page, (s) => s.packets === 0);
+    await page.locator('#list-empty', { hasText: 'No stanzas yet' }).waitFor();
+    assert.equal(ip.controller.history.size, 0);
   });
 
-  test('the timeline of a c2s→c2s message: both packets, all four stages, links, XML', async (t) => {
+  test('a c2s→c2s message: one stanza, its two passes as children in the details, each with four stages', async (t) => {
     const ip = await open();
     t.after(() => ip.close());
     const { page } = ip;
     const { chat1, chat2 } = scenario.ids;
-    await page.locator(`.rows .row[data-packet="${chat1}"]`).click();
+    await selectPacket(page, chat1!);
     await page.locator('#details .packet-id', { hasText: chat1 }).waitFor();
-    // All four stages are listed in order; the ones the trace shows the packet in are done, with
-    // their plugins; a stage with no events for it (no plugin registered there) reads 'skipped'.
-    const stageClasses = async (id: string): Promise<string[]> => {
-      await page.locator('#details .packet-id', { hasText: id }).waitFor();
-      return page.locator('#details .timeline .stage[data-stage]:not([data-stage="outcome"])').evaluateAll((els) => els.map((e) => `${(e as any).dataset.stage}:${e.className}`));
-    };
+    assert.deepEqual(await page.locator('#details .pass').evaluateAll((els) => els.map((e) => (e as any).dataset.pass)), [chat1, chat2], 'the sender\u2019s pass, then the receiver\u2019s');
+    // All four stages are listed in order in each pass; the ones the trace shows the packet in are
+    // done, with their plugins; a stage with no events for it reads 'skipped'.
+    const stageClasses = (id: string): Promise<string[]> =>
+      page.locator(`#details .pass[data-pass="${id}"] .timeline .stage[data-stage]:not([data-stage="outcome"])`).evaluateAll((els) => els.map((e) => `${(e as any).dataset.stage}:${e.className}`));
     const wantStages = (id: string): string[] =>
       STAGES.map((st) => `${st}:stage ${scenario.events.some((e) => e.type === 'stage' && e.packetId === id && e.stage === st) ? 'done' : 'skipped'}`);
-    assert.deepEqual(await stageClasses(chat1), wantStages(chat1));
-    assert.ok((await stageClasses(chat1)).some((c) => c.endsWith('done')), 'the message went through at least one stage');
-    // Every plugin that saw it, with its verdict and µs.
-    const plugins = await page.locator('#details .plugin').evaluateAll((els) => els.map((e) => (e as any).innerText as string));
-    const pluginEvents = scenario.events.filter((e) => e.type === 'plugin' && e.packetId === chat1);
-    assert.equal(plugins.length, pluginEvents.length);
-    for (const text of plugins) assert.match(text, /(passed|produced|handled|blocked|dropped|error|queue-full)[\s\S]*\d+(\.\d+)? (µs|ms)/);
-    // P1 links to the P2 copy it produced; P2 links back to its parent; both XMLs shown.
-    assert.equal(await page.locator(`#details .xml-block[data-xml="${chat1}"] pre`).count(), 1);
-    assert.equal(await page.locator(`#details .xml-block[data-xml="${chat2}"] pre`).count(), 1, 'output packet XML');
-    await page.locator(`#details .links a.packet-link[data-packet="${chat2}"]`).click();
-    await page.locator('#details .packet-id', { hasText: chat2 }).waitFor();
-    assert.equal(await page.locator(`.rows .row[data-packet="${chat2}"]`).getAttribute('aria-selected'), 'true');
-    assert.equal(await page.locator(`#details .links a.packet-link[data-packet="${chat1}"]`).count(), 1, 'link to the parent');
-    assert.deepEqual(await stageClasses(chat2), wantStages(chat2));
+    for (const id of [chat1!, chat2!]) {
+      assert.deepEqual(await stageClasses(id), wantStages(id), id);
+      assert.ok((await stageClasses(id)).some((c) => c.endsWith('done')), `${id} went through at least one stage`);
+      // Every plugin that saw it, with its verdict and µs.
+      const plugins = await page.locator(`#details .pass[data-pass="${id}"] .plugin`).evaluateAll((els) => els.map((e) => (e as any).innerText as string));
+      assert.equal(plugins.length, scenario.events.filter((e) => e.type === 'plugin' && e.packetId === id).length, id);
+      for (const text of plugins) assert.match(text, /(passed|produced|handled|blocked|dropped|error|queue-full)[\s\S]*\d+(\.\d+)? (µs|ms)/);
+    }
+    assert.match(await page.locator(`#details .pass[data-pass="${chat1}"] .pass-title`).innerText(), /for the sender \(out\)[\s\S]*forwarded/);
+    assert.match(await page.locator(`#details .pass[data-pass="${chat2}"] .pass-title`).innerText(), /for the receiver \(in\)[\s\S]*delivered/);
     assert.match(await page.locator('#details .detail-header .outcome').innerText(), /delivered/);
+    // The stanza's XML once: the receiver's pass is not an output of its own.
+    assert.equal(await page.locator(`#details .xml-block[data-xml="${chat1}"] pre`).count(), 1);
+    assert.equal(await page.locator(`#details .xml-block[data-xml="${chat2}"]`).count(), 0);
+    // A pass's link selects it: the row stays the stanza's, the pass is marked.
+    await page.locator(`#details .pass-title a.packet-link[data-packet="${chat2}"]`).click();
+    await page.locator(`#details .pass.selected-pass[data-pass="${chat2}"]`).waitFor();
+    assert.equal(await page.locator(`.rows .row[data-packet="${chat1}"]`).getAttribute('aria-selected'), 'true');
+    // On demand, the list shows both passes; the details then show the selected one, linked to its parent.
+    await page.locator('#btn-passes').click();
+    await page.locator(`.rows .row.selected[data-packet="${chat2}"]`).waitFor();
+    assert.equal(await page.locator('#btn-passes').getAttribute('aria-pressed'), 'true');
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#details .pass').length === 1);
+    assert.equal(await page.locator(`#details .links a.packet-link[data-packet="${chat1}"]`).count(), 1, 'link to the parent');
+    const s = await status(page);
+    assert.equal(s.visible, s.packets, 'every pass is a row');
     // Copy goes through the host (vscode.env.clipboard there).
     await page.locator(`#details [data-copy="${chat2}"]`).click();
     await waitUntil(() => ip.copied.length === 1);
     assert.match(ip.copied[0]!, /<message[\s\S]*<body>/);
   });
 
-  test('keyboard: arrow keys move the selection through the list', async (t) => {
-    const ip = await open();
+  test('keyboard: arrows, Home/End and PageUp/PageDown move the selection; the list names the active row', async (t) => {
+    const ip = await open({ height: 400 });
     t.after(() => ip.close());
     const { page } = ip;
     const ids = await visibleIds(ip);
+    const selectedIs = async (i: number): Promise<void> => {
+      const id = ids[Math.max(0, Math.min(ids.length - 1, i))]!;
+      await page.locator(`.rows .row.selected[data-packet="${id}"]`).waitFor();
+      // aria-activedescendant names the selected row, whose label a screen reader reads.
+      const active = await page.locator('#packets').getAttribute('aria-activedescendant');
+      assert.ok(active, 'the list points at its active row');
+      const row = page.locator(`#${active}`);
+      assert.equal(await row.getAttribute('data-packet'), id);
+      assert.equal(await row.getAttribute('role'), 'option');
+      assert.match((await row.getAttribute('aria-label')) ?? '', /^\S+ from .+ to .+, .+, at \d\d:\d\d:\d\d\.\d{3}/);
+    };
     await page.locator(`.rows .row[data-packet="${ids[1]}"]`).click();
     await page.locator('#packets').focus();
     await page.keyboard.press('ArrowDown');
-    await page.locator('#details .packet-id', { hasText: new RegExp(`^${ids[2]}$`) }).waitFor();
+    await selectedIs(2);
     await page.keyboard.press('ArrowUp');
     await page.keyboard.press('ArrowUp');
+    await selectedIs(0);
+    await page.keyboard.press('End');
+    await selectedIs(ids.length - 1);
+    await page.keyboard.press('Home');
+    await selectedIs(0);
+    const pageRows = Math.floor((await page.locator('#packets').evaluate((el) => el.clientHeight)) / 22) - 1;
+    assert.ok(pageRows >= 1 && ids.length > pageRows, 'the list is longer than one page');
+    await page.keyboard.press('PageDown');
+    await selectedIs(pageRows);
+    await page.keyboard.press('PageUp');
+    await selectedIs(0);
     await page.locator('#details .packet-id', { hasText: new RegExp(`^${ids[0]}$`) }).waitFor();
-    assert.equal(await page.locator(`.rows .row[data-packet="${ids[0]}"]`).getAttribute('aria-selected'), 'true');
+  });
+
+  test('every action is reachable from the keyboard: Tab to a button, Enter presses it', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page } = ip;
+    // Tab from the last filter into the toolbar's buttons (focus order follows the page), then Enter.
+    const reach = async (id: string): Promise<void> => {
+      await page.locator('#filter-text input').focus();
+      for (let i = 0; i < 20; i++) {
+        if (await page.evaluate((want) => (globalThis as any).document.activeElement?.id === want, id)) return;
+        await page.keyboard.press('Tab');
+      }
+      throw new Error(`Tab never reached #${id}`);
+    };
+    await reach('btn-passes');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('btn-passes').getAttribute('aria-pressed') === 'true');
+    await reach('btn-pause');
+    await page.keyboard.press('Enter');
+    await waitForStatus(page, (s) => s.paused);
+    await page.keyboard.press('Enter');
+    await waitForStatus(page, (s) => !s.paused);
+    // The composer's summary opens it; its fields follow in the Tab order.
+    await page.locator('#composer-toggle').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('composer').open === true);
+    // A link in the details is an anchor: Enter follows it.
+    await selectPacket(page, scenario.ids.ping!);
+    const link = page.locator(`#details .links a.packet-link[data-packet="${scenario.ids.pong}"]`).first();
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#details .packet-id', { hasText: new RegExp(`^${scenario.ids.pong}$`) }).waitFor();
   });
 
   test('an iq request links to its response (paired by id)', async (t) => {
@@ -278,7 +443,7 @@ describe('stanza inspector webview', () => {
     await page.locator('#btn-pause').click();
     await waitForStatus(page, (s) => s.paused);
     const w = new TraceWriter({ after: scenario.events, prefix: 'live' });
-    const [p1, p2] = w.chat(scenario.jids.alice, 'bob@localhost', 'while paused');
+    const [p1] = w.chat(scenario.jids.alice, 'bob@localhost', 'while paused');
     ip.backend.emitTrace(w.events);
     await page.locator('#status', { hasText: `${w.events.length} new events waiting` }).waitFor();
     assert.equal((await status(page)).packets, before.packets, 'nothing added while paused');
@@ -286,7 +451,7 @@ describe('stanza inspector webview', () => {
     await page.locator('#btn-pause').click();
     const after = await waitForStatus(page, (s) => !s.paused && s.packets === before.packets + 2);
     assert.equal(after.events, before.events + w.events.length);
-    await page.locator(`.rows .row[data-packet="${p2}"]`).waitFor();
+    await page.locator(`.rows .row[data-packet="${p1}"]`).waitFor();
   });
 
   test('export writes the visible events as JSON lines through the host', async (t) => {
@@ -299,7 +464,9 @@ describe('stanza inspector webview', () => {
     await page.locator('#btn-export').click();
     await waitUntil(() => ip.saved.length === 1);
     const lines = ip.saved[0]!.trimEnd().split('\n').map((l) => JSON.parse(l) as TraceEvent);
-    const wantEvents = scenario.events.filter((e) => e.type !== 'queue' && want.includes(e.packetId));
+    // Each visible row with both its passes.
+    const packets = new Set(scenario.events.filter((e) => e.type !== 'queue' && want.includes(rowOf(e.packetId))).map((e) => e.packetId));
+    const wantEvents = scenario.events.filter((e) => e.type !== 'queue' && packets.has(e.packetId));
     assert.deepEqual(lines, JSON.parse(JSON.stringify(wantEvents)), 'exactly the visible packets\u2019 events, in seq order, unchanged');
     await page.waitForFunction(() => (globalThis as any).document.getElementById('status').dataset.exported === '/tmp/fake-export.jsonl');
   });
@@ -354,6 +521,7 @@ describe('stanza inspector webview', () => {
       setTimeout(() => backend.emitTrace(batch), 30);
       return req;
     };
+    await page.locator('#composer-toggle').click();
     // Open the session dropdown as a person would (its popup is styled under the CSP too).
     await page.locator('#composer-session').click();
     await page.locator('#composer-session').press('Escape');
@@ -414,7 +582,7 @@ describe('stanza inspector webview', () => {
     const rows = await page.locator('.rows .row').count();
     assert.ok(rows < 100, `only the visible rows are in the DOM (${rows})`);
     await page.locator('#packets').evaluate((el) => (el.scrollTop = el.scrollHeight));
-    await page.locator(`.rows .row[data-packet="${bulk.lastId}"]`).waitFor();
+    await page.locator(`.rows .row[data-packet="${bulk.lastRow}"]`).waitFor();
     await page.locator('#packets').evaluate((el) => (el.scrollTop = 0));
     await page.locator('.rows .row[data-packet="p1"]').waitFor();
     const stats = await page.evaluate(() => (globalThis as any).__inspector.stats as { ingestMs: number; batches: number });

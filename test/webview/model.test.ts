@@ -64,7 +64,80 @@ test('filters: each criterion, combined, case-insensitive', () => {
   assert.deepEqual(ids_({ outcome: 'blocked' }), [ids.blocked]);
   assert.deepEqual(ids_({ xmlns: 'ping' }), [ids.ping]);
   assert.ok(ids_({ plugin: 'carbons' }).includes(ids.chat1));
-  assert.deepEqual(ids_({ text: 'You were away' }), [ids.offline]);
+  assert.deepEqual(ids_({ text: 'You were away' }), [ids.offline, ids.delivery]);
+  assert.deepEqual(ids_({ text: 'no "to" address' }), [ids.deadLetter], 'a dead letter by its reason');
   assert.deepEqual(ids_({ text: ids.pong }), [ids.pong], 'a packet id');
   assert.deepEqual(ids_({ text: 'service-unavailable' }), [ids.bounced], 'the bounce condition');
+});
+
+test('a local stanza is one row with two passes: the sender\u2019s heads it, the receiver\u2019s ends it', () => {
+  const { events, ids } = scenarioTrace();
+  const m = new PacketModel();
+  m.apply(events);
+  const p1 = m.byId.get(ids.chat1)!;
+  const p2 = m.byId.get(ids.chat2)!;
+  assert.equal(p1.secondPass, ids.chat2);
+  assert.equal(p2.firstPass, ids.chat1);
+  assert.equal(m.rowOf(p2), p1);
+  assert.deepEqual(m.passesOf(p1), [p1, p2]);
+  assert.equal(m.lastPass(p1).outcome!.outcome, 'delivered');
+  // An answer (another stanza) is no second pass: the ping and its result stay two rows.
+  assert.equal(m.byId.get(ids.ping)!.secondPass, undefined);
+  assert.equal(m.rowOf(m.byId.get(ids.pong)!).id, ids.pong);
+});
+
+test('a stored packet reads "delivered later" once its delivery is delivered; the two are linked', () => {
+  const { events, ids } = scenarioTrace();
+  const m = new PacketModel();
+  const cut = events.findIndex((e) => e.type === 'outcome' && e.packetId === ids.delivery);
+  m.apply(events.slice(0, cut));
+  const stored = m.byId.get(ids.offline)!;
+  assert.equal(m.byId.get(ids.delivery)!.storedAs, ids.offline);
+  assert.deepEqual(stored.laterDeliveries, [ids.delivery]);
+  assert.equal(m.deliveredLater(stored), false, 'not before the delivery\u2019s outcome');
+  const r = m.apply(events.slice(cut));
+  assert.ok(r.updated.has(stored), 'the stored packet is reported changed');
+  assert.equal(m.deliveredLater(stored), true);
+});
+
+test('a restart keeps the earlier run under new keys; a delivery in the new run links back to it', () => {
+  const { events, ids } = scenarioTrace();
+  const m = new PacketModel();
+  m.apply(events.filter((e) => e.packetId !== ids.delivery));
+  const before = m.packets.length;
+  const renamed = m.startSandboxRun(2);
+  assert.equal(renamed.get(ids.chat1), `${ids.chat1}@1`);
+  assert.equal(m.byId.get(ids.chat1), undefined, 'the id is free for the new run');
+  const old = m.byId.get(`${ids.chat1}@1`)!;
+  assert.equal(old.packetId, ids.chat1);
+  assert.equal(old.secondPass, `${ids.chat2}@1`, 'links follow the new keys');
+  assert.equal(m.earlierCount, before);
+  // The new run: its own p1, and the stored message of run 1 delivered now.
+  const w = new TraceWriter();
+  w.presence('carol@localhost/desk');
+  const at = events.find((e) => e.type === 'outcome' && e.packetId === ids.offline)!.ts;
+  const d = w.packet_({
+    kind: 'message', type: 'chat', from: 'alice@localhost/laptop', to: 'carol@localhost', child: 'body', direction: 'in', producedBy: 'offline',
+    stored: { packetId: ids.offline!, stamp: new Date(at).toISOString() }, xml: '<message><body>You were away</body></message>', outcome: 'delivered',
+  });
+  m.apply(w.events);
+  assert.equal(m.byId.get('p1')!.sandboxRun, 2);
+  assert.equal(m.byId.get(d)!.storedAs, `${ids.offline}@1`);
+  assert.equal(m.deliveredLater(m.byId.get(`${ids.offline}@1`)!), true);
+  // A refill of an earlier run keys its events the same way.
+  const refilled = new PacketModel();
+  refilled.sandboxRun = 2;
+  refilled.apply(events, 1);
+  assert.ok(refilled.byId.has(`${ids.chat1}@1`));
+  assert.equal(refilled.lastSeq, 0, 'an earlier run does not move the current run\u2019s seq');
+});
+
+test('a dead letter is a row of its own with its reason and item', () => {
+  const { events, ids } = scenarioTrace();
+  const m = new PacketModel();
+  m.apply(events);
+  const d = m.byId.get(ids.deadLetter!)!;
+  assert.equal(d.deadLetter!.reason, 'the stanza has no "to" address (XEP-0114 requires one)');
+  assert.match(d.deadLetter!.item!, /nowhere to go/);
+  assert.equal(d.arrival, undefined);
 });

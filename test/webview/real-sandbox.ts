@@ -25,7 +25,8 @@ export interface RealSandbox {
 
 export type ClientHandle = XmppTestClient;
 
-export async function startRealSandbox(): Promise<RealSandbox> {
+/** `bridge`: run the embedded queue and the bridge component too (ports chosen by the OS). */
+export async function startRealSandbox(opts: { bridge?: boolean } = {}): Promise<RealSandbox> {
   // require, not a static import: this file also serves the fixture-only runs, which must load
   // while the sandbox is incomplete.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,8 +36,8 @@ export async function startRealSandbox(): Promise<RealSandbox> {
     dataDir,
     host: '127.0.0.1',
     xmpp: { c2sPort: 0, wsPort: 0, componentPort: 0 },
-    queue: { enabled: false },
-    bridge: { enabled: false },
+    queue: opts.bridge ? { port: 0 } : { enabled: false },
+    bridge: { enabled: !!opts.bridge },
     trace: { enabled: true, bufferSize: 100_000 },
   } as never);
   let endpoints = await sandbox.start();
@@ -87,11 +88,17 @@ const hasBody = (body: string) => (s: Element) => s.is('message') && s.getChildT
 
 /**
  * The scenario on the real sandbox: two clients exchange messages, alice pings the server,
- * writes to an offline user and to a resource that does not exist, and sends the XSS bodies.
+ * writes to an offline user (who comes online later and gets it out of the store) and to a
+ * resource that does not exist, and sends the XSS bodies; an app pushes a stanza for bob to
+ * the bridge's outbox, and an item the bridge refuses.
  */
 export async function recordScenario(): Promise<{ events: TraceEvent[]; ids: Record<string, string>; sessions: SessionInfo[]; domain: string; jids: { alice: string; bob: string } }> {
-  const sb = await startRealSandbox();
+  const sb = await startRealSandbox({ bridge: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Redis = require('ioredis') as typeof import('ioredis').default;
+  const app = new Redis(sb.endpoints.queue!, { lazyConnect: true });
   try {
+    await app.connect();
     const domain = sb.endpoints.domain;
     const alice = await sb.connect('alice', 'laptop');
     const bob = await sb.connect('bob', 'phone');
@@ -108,6 +115,24 @@ export async function recordScenario(): Promise<{ events: TraceEvent[]; ids: Rec
       await alice.c.send(xml('message', { to: `bob@${domain}`, type: 'chat', id: `xss-${i + 1}` }, xml('body', {}, body)));
       await bob.next(hasBody(body));
     }
+    // carol comes online: the stored message is delivered later, as a packet of its own.
+    const carol = await sb.connect('carol', 'desk');
+    // Presence once XEP-0198 is on, so carol's acknowledgements count what the flood sends (docs/interop.md §3.7).
+    for (let i = 0; i < 250 && !carol.c.streamManagement.enabled; i++) await new Promise((r) => setTimeout(r, 20));
+    await carol.c.send(xml('presence'));
+    await carol.next(hasBody('You were away'));
+    // Delivered once carol acknowledged it (XEP-0198 §4): the server asks for that on a timer.
+    const delivered = async (): Promise<boolean> => {
+      const trace = await sb.control.call('trace.snapshot', {});
+      const d = trace.find((e) => e.type === 'arrival' && e.stored !== undefined);
+      return !!d && trace.some((e) => e.type === 'outcome' && e.packetId === d.packetId && e.outcome === 'delivered');
+    };
+    for (let i = 0; i < 500 && !(await delivered()); i++) await new Promise((r) => setTimeout(r, 20));
+    // Through the bridge: a stanza popped from the outbox, and an item it dead-letters.
+    await app.lpush('xmpp:outbox', `<message to="${bob.jid}" type="chat" id="bridged-1"><body>From the queue</body></message>`);
+    await bob.next(hasBody('From the queue'));
+    await app.lpush('xmpp:outbox', '<message type="chat"><body>nowhere to go</body></message>');
+    for (let i = 0; i < 500 && (await app.llen('xmpp:outbox:dead')) === 0; i++) await new Promise((r) => setTimeout(r, 20));
     // One more round trip so every earlier stanza has reached its outcome.
     await alice.c.iqCaller.request(xml('iq', { type: 'get', to: domain, id: 'sync-1' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
     const sessions = await sb.control.call('sessions.list', {});
@@ -133,9 +158,13 @@ export async function recordScenario(): Promise<{ events: TraceEvent[]; ids: Rec
       bounced: find('version', (a) => a.id === 'version-1' && a.stanzaType === 'get'),
       xss1,
       xss2,
+      delivery: find('offline delivery', (a) => a.id === 'offline-1' && a.stored !== undefined),
+      bridged: find('bridged', (a) => a.id === 'bridged-1'),
+      deadLetter: `dead${events.find((e) => e.type === 'queue' && e.op === 'dead-letter')?.seq ?? 'missing'}`,
     };
     return { events, ids, sessions, domain, jids: { alice: alice.jid, bob: bob.jid } };
   } finally {
+    app.disconnect();
     await sb.stop();
   }
 }

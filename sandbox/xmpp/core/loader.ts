@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as nodeModule from 'node:module';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import type { PluginLoadError } from '../../control/api';
 import type { Plugin } from './plugin';
 import { validatePlugin } from './registry';
 
@@ -49,7 +50,15 @@ type StripTypes = (code: string, opts?: { mode?: 'strip' | 'transform' }) => str
 async function importTypeScript(file: string, gen: number): Promise<{ mod: unknown } | null> {
   const strip = (nodeModule as { stripTypeScriptTypes?: StripTypes }).stripTypeScriptTypes;
   if (!strip) return null;
-  const js = strip(fs.readFileSync(file, 'utf8'), { mode: 'transform' });
+  // 'strip' blanks the types out in place, so a line in an error is the line of the .ts file;
+  // 'transform' (enums, namespaces) is the fallback for what cannot be blanked out.
+  const source = fs.readFileSync(file, 'utf8');
+  let js: string;
+  try {
+    js = strip(source, { mode: 'strip' });
+  } catch {
+    js = strip(source, { mode: 'transform' });
+  }
   const ext = file.endsWith('.cts') ? '.cjs' : '.mjs';
   const out = path.join(path.dirname(file), `.${path.basename(file).replace(TS, '')}.sandbox-${process.pid}-${gen}${ext}`);
   fs.writeFileSync(out, js);
@@ -63,6 +72,10 @@ async function importTypeScript(file: string, gen: number): Promise<{ mod: unkno
       }
     }
     return { mod: (await import(pathToFileURL(out).href)) as unknown };
+  } catch (err) {
+    // The error names the transient file: point it at the user's .ts instead.
+    if (err instanceof Error && err.stack) err.stack = err.stack.split(pathToFileURL(out).href).join(pathToFileURL(file).href).split(out).join(file);
+    throw err;
   } finally {
     fs.rmSync(out, { force: true });
   }
@@ -88,10 +101,25 @@ async function importFresh(file: string, gen: number): Promise<unknown> {
   return (await import(pathToFileURL(file).href + `?v=${gen}`)) as unknown;
 }
 
+/**
+ * Where in `file` an error happened, from its stack: a syntax error's stack starts with
+ * "file:line", a thrown error's frames read "(file:line:column)"; the path may be a file URL
+ * (ESM, with ?v=N). Undefined when no frame is in the file (e.g. a wrong export shape).
+ */
+export function errorLocation(err: unknown, file: string): { line: number; column?: number } | undefined {
+  const stack = err instanceof Error ? err.stack : undefined;
+  if (!stack) return undefined;
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const names = [pathToFileURL(file).href, file].map(escape).join('|');
+  const m = new RegExp(`(?:${names})(?:\\?v=\\d+)?:(\\d+)(?::(\\d+))?`).exec(stack);
+  if (!m) return undefined;
+  return m[2] ? { line: Number(m[1]), column: Number(m[2]) } : { line: Number(m[1]) };
+}
+
 /** Import every plugin file of `dir` (sorted by name). Errors are per file; nothing throws. */
-export async function loadPluginDir(dir: string): Promise<{ loaded: LoadedFile[]; errors: { file: string; error: string }[] }> {
+export async function loadPluginDir(dir: string): Promise<{ loaded: LoadedFile[]; errors: PluginLoadError[] }> {
   const loaded: LoadedFile[] = [];
-  const errors: { file: string; error: string }[] = [];
+  const errors: PluginLoadError[] = [];
   if (!dir) return { loaded, errors };
   let names: string[];
   try {
@@ -112,6 +140,7 @@ export async function loadPluginDir(dir: string): Promise<{ loaded: LoadedFile[]
       errors.push({
         file,
         error: code === 'ERR_UNKNOWN_FILE_EXTENSION' ? `${msg} (TypeScript plugins need Node ≥ 22.13 or the sandbox running under tsx; or compile to .js or .mjs)` : msg,
+        ...errorLocation(err, file),
       });
     }
   }

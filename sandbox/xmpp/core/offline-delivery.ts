@@ -17,7 +17,8 @@
 // XEP-0013 fetch never removes (messages go only by <remove/> or <purge/>, §2.5, §2.7); it is
 // paced the same way, and its IQ result is written after the last message (§2.6).
 // Every message written is traced as its own packet (arrival with the triggering packet as
-// parent; outcome 'delivered' when its receipt says so, 'stored-offline' when it stays stored).
+// parent, `stored` naming the packet that was stored; outcome 'delivered' when its receipt
+// says so, 'stored-offline' when it stays stored).
 
 import { xml, type Element } from '@xmpp/xml';
 import type { Logger } from '../../log';
@@ -220,7 +221,8 @@ class Job {
         from: tryParseJid(el.attrs.from),
         to: tryParseJid(el.attrs.to),
       });
-      pl.traceArrival(traced);
+      // Linked to the packet that was stored, so the inspector can say it was delivered later.
+      pl.traceArrival(traced, undefined, it.packetId ? { packetId: it.packetId, stamp: it.stamp } : undefined);
     }
     const size = it.xml.length;
     this.inflight.set(it.node, size);

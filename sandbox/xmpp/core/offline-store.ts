@@ -24,6 +24,11 @@ export interface OfflineItem {
   readonly stamp: string;
   /** The stanza as stored (with its <delay/>). */
   readonly xml: string;
+  /**
+   * The trace packet that was stored (unique within the run that stored it): the packets that
+   * deliver it later name it (trace ArrivalEvent.stored). Absent in files of older versions.
+   */
+  readonly packetId?: string;
 }
 
 /** XEP-0160 offline storage as plugins see it (ctx.offline): reads only. */

@@ -8,8 +8,8 @@ import { xml, type Element } from '@xmpp/xml';
 import type { SandboxConfig } from '../../config';
 import type { Logger } from '../../log';
 import type { TraceBus } from '../../trace/bus';
-import type { ArrivalEvent, OutcomeEvent, Outcome, Stage, Verdict } from '../../trace/events';
-import { serialize } from '../xml/serialize';
+import type { ArrivalEvent, OutcomeEvent, Outcome, Stage, StoredRef, Verdict } from '../../trace/events';
+import { serializeShared } from '../xml/serialize';
 import type { Jid } from '../jid';
 import { errorReply, iqResult, mayBounce } from './errors';
 import type { OfflineStore, OfflineView } from './offline-store';
@@ -35,7 +35,6 @@ const MAX_DEPTH = 32;
 
 type ArrivalInput = Omit<ArrivalEvent, 'v' | 'seq' | 'ts'>;
 type OutcomeInput = Omit<OutcomeEvent, 'v' | 'seq' | 'ts'>;
-const xmlCache = new WeakMap<Element, string>();
 const PLUGIN_SOURCE = Object.freeze({ kind: 'plugin' as const });
 
 // The global `performance` is a lazy getter in Node: look it up once.
@@ -57,11 +56,20 @@ class PacketRun {
   decision: Decision | null = null;
   taken: string | null = null;
   produced = 0;
+  /**
+   * performance.now() at the last trace boundary of this pass (arrival, a plugin's end, a stage's
+   * end). Work that follows a boundary synchronously starts there, so the next stage's enter, an
+   * empty stage, and the next plugin's start reuse it instead of reading the clock again: a pass
+   * reads it once at arrival, once per plugin, after an await, and at the outcome.
+   */
+  t: number;
   constructor(
     readonly p: Packet,
     readonly t0: number,
     readonly tracing: boolean,
-  ) {}
+  ) {
+    this.t = t0;
+  }
 }
 
 /**
@@ -211,11 +219,10 @@ export class Pipeline {
     const { p, tracing } = run;
     if (regs.length === 0) {
       // The stage is still passed through: the trace shows it, empty (events.ts contract).
-      if (tracing) this.stageLeave(p.id, 'preprocess', this.stageEnter(p.id, 'preprocess'));
+      if (tracing) this.emptyStage(run, 'preprocess');
       return false;
     }
-    const ts = tracing ? this.stageEnter(p.id, 'preprocess') : 0;
-    let t = ts; // each plugin's time runs from the previous trace boundary: one now() per plugin
+    const ts = tracing ? this.stageEnter(run, 'preprocess') : 0;
     let blocked = false;
     for (const reg of regs) {
       const ctx = new Ctx(this, run, reg.plugin.id);
@@ -237,9 +244,9 @@ export class Pipeline {
         error = errMsg(err);
         this.deps.log.warn(`plugin ${reg.plugin.id} threw in preprocess (packet passes)`, err);
       }
-      if (tracing) t = this.tracePlugin(p.id, 'preprocess', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
+      if (tracing) this.tracePlugin(run, 'preprocess', reg.plugin.id, verdict, run.t, ctx.emitted, reason, error);
     }
-    if (tracing) this.stageLeave(p.id, 'preprocess', ts);
+    if (tracing) this.stageLeave(run, 'preprocess', ts);
     // Tigase step 7: a blocked iq request still gets an answer, so the client is not left waiting.
     if (blocked && p.kind === 'iq' && (p.type === 'get' || p.type === 'set')) {
       this.emit(run, errorReply(p.element, 'service-unavailable', this.domain), run.decision!.plugin!);
@@ -258,10 +265,10 @@ export class Pipeline {
       if (!PluginRegistry.wants(reg, p)) continue;
       if (!entered) {
         entered = true;
-        if (tracing) ts = this.stageEnter(p.id, 'process');
+        if (tracing) ts = this.stageEnter(run, 'process');
       }
       if (reg.queued >= cap) {
-        if (tracing) this.tracePlugin(p.id, 'process', reg.plugin.id, 'queue-full', now(), null);
+        if (tracing) this.tracePlugin(run, 'process', reg.plugin.id, 'queue-full', null, null);
         this.deps.log.warn(`plugin ${reg.plugin.id}: queue full (${cap}); ${p.id} answered with resource-constraint`);
         const ctx = new Ctx(this, run, reg.plugin.id);
         ctx.error('resource-constraint', `plugin ${reg.plugin.id} is overloaded`);
@@ -272,11 +279,17 @@ export class Pipeline {
       if (r) (pending ??= []).push(r);
     }
     if (!entered) {
-      if (tracing) this.stageLeave(p.id, 'process', this.stageEnter(p.id, 'process'));
+      if (tracing) this.emptyStage(run, 'process');
       return null;
     }
-    if (pending) return Promise.all(pending).then(() => (tracing ? this.stageLeave(p.id, 'process', ts) : undefined));
-    if (tracing) this.stageLeave(p.id, 'process', ts);
+    if (pending) {
+      return Promise.all(pending).then(() => {
+        if (!tracing) return;
+        run.t = now(); // after an await: time has passed since the last boundary
+        this.stageLeave(run, 'process', ts);
+      });
+    }
+    if (tracing) this.stageLeave(run, 'process', ts);
     return null;
   }
 
@@ -286,11 +299,11 @@ export class Pipeline {
     reg.queued++;
     const tail = reg.chains.get(key);
     if (!tail) {
-      const r = this.callProcess(reg, run);
+      const r = this.callProcess(reg, run, false);
       if (!r) return null;
       return this.chain(reg, key, r);
     }
-    return this.chain(reg, key, tail.then(() => this.callProcess(reg, run) ?? undefined));
+    return this.chain(reg, key, tail.then(() => this.callProcess(reg, run, true) ?? undefined));
   }
 
   private chain(reg: RegisteredPlugin, key: string, done: Promise<void>): Promise<void> {
@@ -302,10 +315,13 @@ export class Pipeline {
     return tail;
   }
 
-  /** Call one processor; returns a promise only when the plugin is async. Decrements the queue when done. */
-  private callProcess(reg: RegisteredPlugin, run: PacketRun): Promise<void> | null {
+  /**
+   * Call one processor; returns a promise only when the plugin is async. Decrements the queue when
+   * done. `deferred`: it waited in its queue, so it does not start at the last trace boundary.
+   */
+  private callProcess(reg: RegisteredPlugin, run: PacketRun, deferred: boolean): Promise<void> | null {
     const { p, tracing } = run;
-    const t = tracing ? now() : 0;
+    const t = tracing ? (deferred ? now() : run.t) : 0;
     const ctx = new Ctx(this, run, reg.plugin.id);
     const settle = (r: unknown, err?: unknown) => {
       reg.queued--;
@@ -321,7 +337,7 @@ export class Pipeline {
         run.taken ??= reg.plugin.id;
         verdict = ctx.emitted || ctx.delivered ? 'produced' : 'handled';
       }
-      if (tracing) this.tracePlugin(p.id, 'process', reg.plugin.id, verdict, t, ctx.emitted, undefined, err === undefined ? undefined : errMsg(err));
+      if (tracing) this.tracePlugin(run, 'process', reg.plugin.id, verdict, t, ctx.emitted, undefined, err === undefined ? undefined : errMsg(err));
     };
     let r: unknown;
     try {
@@ -344,8 +360,7 @@ export class Pipeline {
   private postprocess(run: PacketRun): void {
     const { p, tracing } = run;
     const regs = this.deps.registry.post;
-    const ts = tracing ? this.stageEnter(p.id, 'postprocess') : 0;
-    let t = ts; // each plugin's time runs from the previous trace boundary
+    const ts = tracing ? this.stageEnter(run, 'postprocess') : 0;
     for (const reg of regs) {
       const ctx = new Ctx(this, run, reg.plugin.id);
       let verdict: Verdict = 'passed';
@@ -359,14 +374,14 @@ export class Pipeline {
         error = errMsg(err);
         this.deps.log.warn(`plugin ${reg.plugin.id} threw in postprocess`, err);
       }
-      if (tracing) t = this.tracePlugin(p.id, 'postprocess', reg.plugin.id, verdict, t, ctx.emitted, undefined, error);
+      if (tracing) this.tracePlugin(run, 'postprocess', reg.plugin.id, verdict, run.t, ctx.emitted, undefined, error);
     }
     if (!run.taken && !run.decision && run.results.length === 0) {
       const ctx = new Ctx(this, run, DEFAULT_ACTION);
       this.deps.defaultAction(p, ctx);
-      if (tracing) t = this.tracePlugin(p.id, 'postprocess', DEFAULT_ACTION, ctx.emitted || ctx.delivered ? 'produced' : 'handled', t, ctx.emitted);
+      if (tracing) this.tracePlugin(run, 'postprocess', DEFAULT_ACTION, ctx.emitted || ctx.delivered ? 'produced' : 'handled', run.t, ctx.emitted);
     }
-    if (tracing) this.stageLeave(p.id, 'postprocess', ts);
+    if (tracing) this.stageLeave(run, 'postprocess', ts);
   }
 
   // ---- stage 4: filter the results, route them, record the outcome ----
@@ -375,8 +390,7 @@ export class Pipeline {
     const results = run.results;
     const filters = this.deps.registry.filt;
     if (results.length > 0 && filters.length > 0) {
-      const ts = tracing ? this.stageEnter(p.id, 'filter') : 0;
-      let t = ts; // each plugin's time runs from the previous trace boundary
+      const ts = tracing ? this.stageEnter(run, 'filter') : 0;
       for (const reg of filters) {
         const before = results.slice();
         const ctx = new Ctx(this, run, reg.plugin.id);
@@ -396,11 +410,11 @@ export class Pipeline {
           results.push(...before);
           this.deps.log.warn(`plugin ${reg.plugin.id} threw in filter (results kept)`, err);
         }
-        if (tracing) t = this.tracePlugin(p.id, 'filter', reg.plugin.id, verdict, t, ctx.emitted, reason, error);
+        if (tracing) this.tracePlugin(run, 'filter', reg.plugin.id, verdict, run.t, ctx.emitted, reason, error);
       }
-      if (tracing) this.stageLeave(p.id, 'filter', ts);
+      if (tracing) this.stageLeave(run, 'filter', ts);
     } else if (tracing) {
-      this.stageLeave(p.id, 'filter', this.stageEnter(p.id, 'filter'));
+      this.emptyStage(run, 'filter');
     }
 
     let deliveredTo: string[] | null = null;
@@ -431,14 +445,18 @@ export class Pipeline {
       else if (d) outcome = d.outcome;
       else outcome = run.taken ? 'handled' : 'ignored';
       const t = now();
-      const e: OutcomeInput = { type: 'outcome', packetId: p.id, outcome, totalUs: us(t - run.t0) };
-      if (outcome === 'delivered') e.to = deliveredTo!;
-      else if (d?.to) e.to = d.to;
-      if (produced) e.produced = produced;
-      if (d?.error) e.error = d.error;
-      if (d?.plugin) e.plugin = d.plugin;
-      else if (outcome === 'handled' && run.taken) e.plugin = run.taken;
-      if (d?.reason) e.reason = d.reason;
+      // One shape for every outcome, as for arrivals (traceArrival).
+      const e: OutcomeInput = {
+        type: 'outcome',
+        packetId: p.id,
+        outcome,
+        totalUs: us(t - run.t0),
+        to: outcome === 'delivered' ? deliveredTo! : d?.to,
+        produced: produced ?? undefined,
+        error: d?.error || undefined,
+        plugin: d?.plugin || (outcome === 'handled' && run.taken) || undefined,
+        reason: d?.reason || undefined,
+      };
       this.deps.trace.emit(e, t);
     }
     if (!children) return;
@@ -454,13 +472,18 @@ export class Pipeline {
   }
 
   // ---- trace helpers ----
-  /** `t`: performance.now() at arrival, when the caller already took it. */
-  traceArrival(p: Packet, t: number = now()): void {
+  /**
+   * `t`: performance.now() at arrival, when the caller already took it. `stored`: the packet
+   * delivers a message out of the offline store (core/offline-delivery.ts).
+   */
+  traceArrival(p: Packet, t: number = now(), stored?: StoredRef): void {
     const el = p.element;
-    // A forwarded copy shares its parent's frozen element: serialise it once.
-    let xml = xmlCache.get(el);
-    if (xml === undefined) xmlCache.set(el, (xml = serialize(el)));
+    // A forwarded copy shares its parent's frozen element, and the receiver's stream writes
+    // it next: serializeShared makes the text once for the three.
+    const xml = serializeShared(el);
     const c = firstChild(el);
+    // Every key, in one order, absent ones undefined (the ring records undefined as absent): one
+    // object shape for every arrival, so the bus reads its fields at monomorphic sites.
     const e: ArrivalInput = {
       type: 'arrival',
       packetId: p.id,
@@ -470,16 +493,15 @@ export class Pipeline {
       stanzaType: p.type || (el.attrs.type ?? ''),
       xml,
       bytes: Buffer.byteLength(xml),
+      from: p.from ? p.from.full : undefined,
+      to: p.to ? p.to.full : undefined,
+      id: el.attrs.id || undefined,
+      child: c ? c.name : undefined,
+      xmlns: (c && c.attrs.xmlns) || undefined,
+      parentId: p.parentId || undefined,
+      producedBy: p.producedBy || undefined,
+      stored,
     };
-    if (p.from) e.from = p.from.full;
-    if (p.to) e.to = p.to.full;
-    if (el.attrs.id) e.id = el.attrs.id;
-    if (c) {
-      e.child = c.name;
-      if (c.attrs.xmlns) e.xmlns = c.attrs.xmlns;
-    }
-    if (p.parentId) e.parentId = p.parentId;
-    if (p.producedBy) e.producedBy = p.producedBy;
     this.deps.trace.emit(e, t);
   }
 
@@ -493,27 +515,36 @@ export class Pipeline {
     this.deps.trace.emit(e);
   }
 
-  // One performance.now() per trace boundary: it is both the event's ts and the end (or
-  // start) of the duration it reports. The bus records stage and plain plugin events
-  // without allocating (see TraceBus.stage/plugin).
+  // The clock is read where time was spent: at arrival, when a plugin returns, after an await
+  // and at the outcome. A stage's enter and leave reuse the last of those (run.t): nothing the
+  // trace measures happens between a plugin's end and the stage's end, or between one stage's
+  // end and the next one's start. The bus records stage and plain plugin events without
+  // allocating (see TraceBus.stage/plugin).
 
   /** Returns the enter time, the start of the stage's duration. */
-  private stageEnter(packetId: string, stage: Stage): number {
-    const t = now();
-    this.deps.trace.stage(packetId, stage, 'enter', t);
-    return t;
+  private stageEnter(run: PacketRun, stage: Stage): number {
+    this.deps.trace.stage(run.p.id, stage, 'enter', run.t);
+    return run.t;
   }
 
-  private stageLeave(packetId: string, stage: Stage, t0: number): void {
-    const t = now();
-    this.deps.trace.stage(packetId, stage, 'leave', t, us(t - t0));
+  private stageLeave(run: PacketRun, stage: Stage, t0: number): void {
+    this.deps.trace.stage(run.p.id, stage, 'leave', run.t, us(run.t - t0));
   }
 
-  /** `t0`: when the plugin started; returns the time of this event (where the next plugin starts). */
-  private tracePlugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t0: number, produced: string[] | null, reason?: string, error?: string): number {
+  /** A stage no plugin acted in: enter and leave at the last boundary. */
+  private emptyStage(run: PacketRun, stage: Stage): void {
+    this.deps.trace.stage(run.p.id, stage, 'enter', run.t);
+    this.deps.trace.stage(run.p.id, stage, 'leave', run.t, 0);
+  }
+
+  /**
+   * `t0`: when the plugin started (null: it did not run); its end, now, becomes the run's last
+   * boundary when the plugin ran synchronously.
+   */
+  private tracePlugin(run: PacketRun, stage: Stage, plugin: string, verdict: Verdict, t0: number | null, produced: string[] | null, reason?: string, error?: string): void {
     const t = now();
-    this.deps.trace.plugin(packetId, stage, plugin, verdict, t, us(t - t0), produced, reason, error);
-    return t;
+    this.deps.trace.plugin(run.p.id, stage, plugin, verdict, t, t0 === null ? 0 : us(t - t0), produced, reason, error);
+    run.t = t;
   }
 }
 

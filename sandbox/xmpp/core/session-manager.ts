@@ -17,7 +17,7 @@ import type { Pipeline } from './pipeline';
 import type { PluginRegistry } from './registry';
 import { sessionView, type Router } from './router';
 import { storeOffline } from '../plugins/offline';
-import { STANZA_NAMESPACES } from '../vocabulary';
+import { NS_DISCO_INFO, STANZA_NAMESPACES } from '../vocabulary';
 
 const STREAM_NS = new Set(STANZA_NAMESPACES);
 
@@ -37,6 +37,7 @@ export interface SessionManagerDeps {
 export class SessionManager implements SessionManagerPort {
   readonly domain: string;
   stanzasIn = 0;
+  private readonly sources = new WeakMap<StreamSession, PacketSource>();
 
   constructor(private readonly d: SessionManagerDeps) {
     this.domain = d.domain;
@@ -83,14 +84,42 @@ export class SessionManager implements SessionManagerPort {
     if (!isStanzaKind(stanza.name)) return;
     this.stanzasIn++;
     if (session.kind === 'component') {
-      this.enter(stanza, 'in', session, { kind: 'component', sessionId: session.id, jid: session.jid?.domain, transport: 'component' }, null);
+      const source: PacketSource = { kind: 'component', sessionId: session.id, jid: session.jid?.domain, transport: 'component' };
+      const queue = this.bridgeQueue(session.jid?.domain, stanza);
+      if (queue) source.queue = queue;
+      this.enter(stanza, 'in', session, source, null);
       return;
     }
     if (!session.jid) return;
     // Broadcast presence changes availability/priority/show shown in the explorer.
     const presenceChange = stanza.name === 'presence' && !stanza.attrs.to;
-    this.enter(stanza, 'out', session, { kind: 'c2s', sessionId: session.id, jid: session.jid.full, transport: session.transport }, session.jid);
+    this.enter(stanza, 'out', session, this.c2sSource(session, session.jid), session.jid);
     if (presenceChange) this.d.changed('sessions');
+  }
+
+  /**
+   * The list a stanza from the sandbox's own bridge was popped from (sandbox/bridge/bridge.ts),
+   * so the trace can say so. The embedded bridge (no xmppService of its own) holds its domain
+   * on this server (a second component of that domain is refused, XEP-0114 §3); what it sends
+   * is queue items, except its answers to disco#info (XEP-0030 §3.1), which it makes itself.
+   */
+  private bridgeQueue(domain: string | undefined, stanza: Element): string | undefined {
+    const b = this.d.pipeline.deps.config.bridge;
+    if (!b.enabled || b.xmppService || domain !== b.domain) return undefined;
+    if (stanza.name === 'iq' && stanza.attrs.type === 'result' && stanza.getChild('query', NS_DISCO_INFO)) return undefined;
+    return b.inList;
+  }
+
+  /**
+   * The trace's source of what a c2s session sends: one frozen object per session and JID, not
+   * one per stanza (the trace ring keeps a reference to it for every packet).
+   */
+  private c2sSource(session: StreamSession, jid: Jid): PacketSource {
+    const known = this.sources.get(session);
+    if (known && known.jid === jid.full) return known;
+    const source: PacketSource = Object.freeze({ kind: 'c2s', sessionId: session.id, jid: jid.full, transport: session.transport });
+    this.sources.set(session, source);
+    return source;
   }
 
   /**
@@ -185,7 +214,7 @@ export class SessionManager implements SessionManagerPort {
       const copy = cloneElement(el);
       if (!copy.attrs.to) copy.attrs.to = jid.bare;
       const p = makePacket({ element: copy, direction: 'in', source: src, session: null, from: tryParseJid(copy.attrs.from), to: tryParseJid(copy.attrs.to) ?? jid });
-      const ok = storeOffline(this.d.offline, this.domain, jid.bare, p.element);
+      const ok = storeOffline(this.d.offline, this.domain, jid.bare, p.element, p.id);
       if (ok) stored++;
       if (this.d.pipeline.deps.trace.active) {
         this.d.pipeline.traceArrival(p);

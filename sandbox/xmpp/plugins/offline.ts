@@ -33,10 +33,10 @@ export function withDelay(el: Element, domain: string, stamp: string): Element {
   return copy;
 }
 
-/** Store `el` for `bare`; false when the quota is full. */
-export function storeOffline(store: Pick<OfflineStore, 'add'>, domain: string, bare: string, el: Element): boolean {
+/** Store `el` (the trace's packet `packetId`) for `bare`; false when the quota is full. */
+export function storeOffline(store: Pick<OfflineStore, 'add'>, domain: string, bare: string, el: Element, packetId: string): boolean {
   const stamp = new Date().toISOString();
-  return store.add(bare, { from: el.attrs.from ?? '', stamp, xml: withDelay(el, domain, stamp).toString() }) !== null;
+  return store.add(bare, { from: el.attrs.from ?? '', stamp, xml: withDelay(el, domain, stamp).toString(), packetId }) !== null;
 }
 
 /**
@@ -65,7 +65,7 @@ export const createOfflinePlugin = (router: Pick<Router, 'markOfflineFlushed'>, 
       return;
     }
     const bare = p.to!.bare;
-    if (!storeOffline(store, ctx.domain, bare, p.element)) {
+    if (!storeOffline(store, ctx.domain, bare, p.element, p.id)) {
       ctx.error('service-unavailable', 'offline storage quota reached');
       return;
     }

@@ -48,6 +48,25 @@ export function serialize(el: Element): string {
   return el.children.length === 0 ? open + '/>' : open + '>' + children(el.children) + '</' + el.name + '>';
 }
 
+// The last frozen element serialised, and its text. A packet's element is frozen
+// (core/packet.ts) and the copy routed to the receiver shares it, so the trace's arrival of
+// the sender's packet, the receiver's packet's arrival and the write to the receiver's stream
+// ask for the text of the same element in a row: it is built once. A frozen element cannot
+// have changed since; an element that is not frozen is never remembered.
+let lastFrozen: Element | null = null;
+let lastText = '';
+
+/** serialize(), remembering the text of the last frozen element. */
+export function serializeShared(el: Element): string {
+  if (el === lastFrozen) return lastText;
+  const text = serialize(el);
+  if (Object.isFrozen(el)) {
+    lastFrozen = el;
+    lastText = text;
+  }
+  return text;
+}
+
 /**
  * Serialise a top-level element for a stream whose default namespace is `streamNs`:
  * `xmlns` is dropped when it is one of `implied` (it would repeat the stream default) and,
@@ -55,6 +74,9 @@ export function serialize(el: Element): string {
  */
 export function serializeTop(el: Element, implied: readonly string[], explicit?: string): string {
   const ns = el.attrs.xmlns;
+  // Nothing to adjust (the stanza has no xmlns and the framing adds none): the plain text,
+  // which the trace may already have made.
+  if (ns === undefined && explicit === undefined) return serializeShared(el);
   const skip = ns !== undefined && implied.includes(ns);
   let open = '<' + el.name;
   if (explicit !== undefined && (ns === undefined || skip)) open += ' xmlns="' + explicit + '"';

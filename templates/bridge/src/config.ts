@@ -18,7 +18,7 @@ export interface BridgeConfig {
 type Env = Record<string, string | undefined>;
 
 export function configFromEnv(env: Env = process.env): BridgeConfig {
-  const outbox = env.OUTBOX_LIST || '{{name}}:outbox';
+  const outbox = env.OUTBOX_LIST || '{{outbox}}';
   return {
     service: env.XMPP_COMPONENT_SERVICE || 'xmpp://127.0.0.1:5347',
     domain: env.COMPONENT_DOMAIN || '{{jid}}',

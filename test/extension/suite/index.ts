@@ -13,6 +13,9 @@ import { lifecycleTests } from './lifecycle.test';
 import { failureTests } from './failures.test';
 import { scenarioTests } from './scenario.test';
 import { scaffoldTests } from './scaffold.test';
+import { queueViewTests } from './queue-view.test';
+import { errorTests } from './errors.test';
+import { walkthroughTests } from './walkthrough.test';
 
 function registerAll(): void {
   activationTests();
@@ -20,6 +23,9 @@ function registerAll(): void {
   failureTests();
   scenarioTests();
   scaffoldTests();
+  queueViewTests();
+  errorTests();
+  walkthroughTests();
 }
 
 // @vscode/test-cli loads this file with mocha's globals already defined: register at load time.

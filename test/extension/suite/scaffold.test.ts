@@ -1,17 +1,44 @@
 // XMPP: New Project… (issue 9) in the extension host: the command renders a template through
 // sandbox/scaffold/render.ts and writes it with vscode.workspace.fs. The first tests pass their
 // answers as arguments (no UI); one drives the real QuickPick as a person would, with
-// workbench.action.acceptSelectedQuickOpenItem.
+// workbench.action.acceptSelectedQuickOpenItem. The explorer's context menu ("New Worker for
+// this JID", "New Bridge for this list") opens the same wizard pre-filled from a live session
+// or queue list.
 
 import * as assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { client, xml, type Client } from '@xmpp/client';
 import * as vscode from 'vscode';
-import type { NewProjectResult } from '../../../src/scaffold/command';
-import { api, sleep, waitFor } from './util';
+import { workerArgsFor, type NewProjectResult } from '../../../src/scaffold/command';
+import { api, findNode, sleep, waitFor } from './util';
 
 const NEW_PROJECT = 'xmppSandbox.newProject';
+const NEW_WORKER_FOR_JID = 'xmppSandbox.newWorkerForJid';
+const NEW_BRIDGE_FOR_LIST = 'xmppSandbox.newBridgeForList';
+
+/** Whether package.json's explorer context menu shows `command` on an item with this contextValue (its `viewItem =~ /…/` clause). */
+function contextMenuShows(command: string, contextValue: string | undefined): boolean {
+  const ext = vscode.extensions.all.find((e) => e.id.toLowerCase() === 'xmpp-sandbox.xmpp-sandbox')!;
+  const entry = (ext.packageJSON.contributes.menus['view/item/context'] as { command: string; when: string }[]).find((m) => m.command === command);
+  assert.ok(entry, `${command} is in the explorer's context menu`);
+  assert.match(entry.when, /view == xmppSandbox\.explorer/);
+  const re = /viewItem =~ \/(.+)\/$/.exec(entry.when);
+  assert.ok(re, `a viewItem clause in '${entry.when}'`);
+  return new RegExp(re[1]!).test(contextValue ?? '');
+}
+
+/** Runs a context-menu command on `node` with the other arguments given, and accepts "Use defaults" in the real QuickPick. */
+async function fromContextMenu(command: string, node: unknown, folder: string): Promise<NewProjectResult> {
+  const running = vscode.commands.executeCommand(command, node, { folder, open: 'none', install: false, startSandbox: false }) as Thenable<NewProjectResult | undefined>;
+  await sleep(1000);
+  await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem'); // "Use defaults": the item chose the template
+  const r = await Promise.race([running, sleep(20_000).then(() => 'timeout' as const)]);
+  assert.notEqual(r, 'timeout', 'the wizard finished');
+  assert.ok(r && typeof r === 'object', 'the wizard wrote a project');
+  return r;
+}
 
 function read(dir: string, file: string): string {
   return readFileSync(join(dir, file), 'utf8');
@@ -28,7 +55,12 @@ export function scaffoldTests(): void {
       const step = (c.walkthroughs as { steps: { id: string; description: string; completionEvents?: string[] }[] }[])[0]!.steps.find((s) => s.id === 'worker')!;
       assert.match(step.description, /\(command:xmppSandbox\.newProject\)/);
       assert.deepEqual(step.completionEvents, ['onContext:xmppSandbox.projectCreated']);
-      assert.ok((await vscode.commands.getCommands(true)).includes(NEW_PROJECT));
+      await api(); // activated (this suite may run first, under XMPP_SANDBOX_SUITE_GREP)
+      const commands = await vscode.commands.getCommands(true);
+      for (const id of [NEW_PROJECT, NEW_WORKER_FOR_JID, NEW_BRIDGE_FOR_LIST]) assert.ok(commands.includes(id), `${id} registered`);
+      // The context-menu commands need an explorer item: hidden from the palette.
+      const palette = c.menus.commandPalette as { command: string; when: string }[];
+      for (const id of [NEW_WORKER_FOR_JID, NEW_BRIDGE_FOR_LIST]) assert.equal(palette.find((m) => m.command === id)?.when, 'false');
     });
 
     it('generates the worker template into a temporary folder with the variables substituted', async () => {
@@ -133,6 +165,55 @@ export function scaffoldTests(): void {
         await waitFor('the sandbox running', () => a.sandbox.state === 'running', 20_000);
       });
 
+      it('"New Worker for this JID" on a session\'s resource opens the wizard pre-filled with its bare JID', async () => {
+        const a = await api();
+        const e = await waitFor('the sandbox running', () => a.sandbox.status?.endpoints, 20_000);
+        let xmpp: Client | undefined = client({ service: e.c2s, domain: e.domain, username: 'robot', password: e.password, resource: 'menu' });
+        try {
+          xmpp.on('error', () => undefined);
+          await xmpp.start();
+          await xmpp.send(xml('presence'));
+          const resource = await waitFor("robot's resource in the explorer", () => findNode(a.tree.nodes, (n) => n.kind === 'resource' && n.value === `robot@${e.domain}/menu`));
+          const session = findNode(a.tree.nodes, (n) => n.kind === 'session' && n.value === `robot@${e.domain}`)!;
+          assert.ok(contextMenuShows(NEW_WORKER_FOR_JID, a.tree.getTreeItem(resource).contextValue), 'shown on a resource');
+          assert.ok(contextMenuShows(NEW_WORKER_FOR_JID, a.tree.getTreeItem(session).contextValue), 'shown on a session');
+          const domainNode = findNode(a.tree.nodes, (n) => n.id === 'ep/domain')!;
+          assert.ok(!contextMenuShows(NEW_WORKER_FOR_JID, a.tree.getTreeItem(domainNode).contextValue), 'not shown on an endpoint');
+
+          const dir = join(mkdtempSync(join(tmpdir(), 'xmpp-new-menu-')), 'robot-worker');
+          const r = await fromContextMenu(NEW_WORKER_FOR_JID, resource, dir);
+          assert.equal(r.template, 'worker');
+          assert.equal(r.values.jid, `robot@${e.domain}`, 'the bare JID, without the resource');
+          assert.match(read(dir, 'src/config.ts'), /XMPP_USERNAME \|\| 'robot'/);
+        } finally {
+          await xmpp?.stop().catch(() => undefined);
+          xmpp = undefined;
+        }
+        // A full JID loses its resource (RFC 7622 §3.1: after the first '/') and its case (§3.3.1, §3.2.1).
+        assert.deepEqual(workerArgsFor({ kind: 'resource', value: 'Robot@Example.ORG/a/b' }), { template: 'worker', values: { jid: 'robot@example.org' } });
+        assert.equal(workerArgsFor({ kind: 'queue', value: 'jobs' }), undefined);
+      });
+
+      it('"New Bridge for this list" on a queue list opens the bridge wizard taking stanzas from that list; anything else is refused', async () => {
+        const a = await api();
+        await a.sandbox.call('queue.push', { key: 'orders:out', values: ["<message to='x@localhost'/>"] });
+        const list = await waitFor('the list in the explorer', () => findNode(a.tree.nodes, (n) => n.id === 'queue/orders:out'));
+        assert.ok(contextMenuShows(NEW_BRIDGE_FOR_LIST, a.tree.getTreeItem(list).contextValue), 'shown on a list');
+        assert.ok(!contextMenuShows(NEW_BRIDGE_FOR_LIST, 'queue string copyable'), 'not on a string key');
+
+        const dir = join(mkdtempSync(join(tmpdir(), 'xmpp-new-menu-')), 'orders-bridge');
+        const r = await fromContextMenu(NEW_BRIDGE_FOR_LIST, list, dir);
+        assert.equal(r.template, 'bridge');
+        assert.equal(r.values.outbox, 'orders:out');
+        assert.match(read(dir, '.env.example'), /^OUTBOX_LIST=orders:out$/m);
+        assert.match(read(dir, 'src/config.ts'), /OUTBOX_LIST \|\| 'orders:out'/);
+        await a.sandbox.call('queue.purge', { key: 'orders:out' });
+
+        // Run from the palette or on another item: a clear error, no wizard.
+        assert.equal(await vscode.commands.executeCommand(NEW_BRIDGE_FOR_LIST), undefined);
+        assert.equal(await vscode.commands.executeCommand(NEW_WORKER_FOR_JID, list), undefined);
+      });
+
       it("pre-fills the JIDs from the running sandbox's domain and component", async () => {
         const a = await api();
         await waitFor('the sandbox running', () => a.sandbox.status?.endpoints, 20_000);
@@ -143,6 +224,9 @@ export function scaffoldTests(): void {
         const components = Object.keys(e.components);
         assert.ok(components.length > 0, 'the sandbox accepts a component');
         assert.equal(bridge.values.jid, components[0]);
+        // The outbox list follows the name the folder gave; the one of the context-menu bridge above is not remembered.
+        assert.equal(bridge.values.name, 'b');
+        assert.equal(bridge.values.outbox, 'b:outbox');
       });
     });
   });

@@ -1,6 +1,8 @@
+import { createServer } from 'node:net';
 import * as vscode from 'vscode';
 import type { XmppSandboxApi } from '../../../src/extension';
 import type { TreeNode } from '../../../src/views/sandboxTree';
+import { freePort } from '../../helpers/net';
 
 export const EXTENSION_ID = 'xmpp-sandbox.xmpp-sandbox';
 
@@ -20,6 +22,17 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(50);
   }
+}
+
+/** Every port setting at 0: each start listens on free ports. */
+export const FREE_PORTS = { 'ports.c2s': 0, 'ports.websocket': 0, 'ports.component': 0, 'ports.queue': 0 } as const;
+
+/** A port another program holds (a socket listening on 127.0.0.1) until close(). */
+export async function takenPort(): Promise<{ port: number; close(): void }> {
+  const port = await freePort();
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  return { port, close: () => server.close() };
 }
 
 /** Sets xmppSandbox.* settings in the workspace (the folder code-server opened). */

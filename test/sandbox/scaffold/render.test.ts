@@ -11,6 +11,7 @@ import {
   ScaffoldError,
   checkManifest,
   defaultTemplatesRoot,
+  findSandboxTarball,
   listTemplates,
   loadTemplate,
   renderTemplate,
@@ -142,6 +143,40 @@ test('xmpp-sandbox new: lists templates, writes a project, and exits 2 with a cl
     assert.match(r.err, /usage: xmpp-sandbox new/);
   }
   for (const p of ['p2', 'p3', 'p4', 'p5']) assert.equal(existsSync(join(dir, p)), false, `${p} not created`);
+});
+
+test('xmpp-sandbox new vendors the library tarball that sits beside its templates: a copy in vendor/, a file: dependency, a README note', async (t) => {
+  const dir = await tempDir(t);
+  const root = await demoRoot(dir);
+  await writeFile(join(root, 'demo', 'README.md'), '# {{name}}\n');
+  await writeFile(join(root, 'demo', 'dependency.txt'), '{{sandboxPackage}}\n');
+  const { version } = JSON.parse(await readFile(join(defaultTemplatesRoot(), '..', 'package.json'), 'utf8')) as { version: string };
+  const name = `xmpp-sandbox-${version}.tgz`;
+  const bytes = Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3, 255]);
+
+  // Without vendor/: the registry spec, as before.
+  assert.equal(findSandboxTarball(root, version), undefined);
+  const plain = await cli(['new', 'demo', join(dir, 'plain'), '--templates', root, '--yes']);
+  assert.equal(plain.code, 0, plain.err);
+  assert.equal(await readFile(join(dir, 'plain', 'dependency.txt'), 'utf8'), `^${version}\n`);
+
+  await mkdir(join(dir, 'vendor'));
+  await writeFile(join(dir, 'vendor', name), bytes);
+  const r = await cli(['new', 'demo', join(dir, 'app'), '--templates', root, '--yes']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`xmpp-sandbox comes from vendor/${name.replace(/\./g, '\\.')}`));
+  assert.deepEqual(await readFile(join(dir, 'app', 'vendor', name)), bytes, 'a byte-for-byte copy');
+  assert.equal(await readFile(join(dir, 'app', 'dependency.txt'), 'utf8'), `file:vendor/${name}\n`);
+  const readme = await readFile(join(dir, 'app', 'README.md'), 'utf8');
+  assert.match(readme, /^# app\n\n## The xmpp-sandbox dependency\n/);
+  assert.ok(readme.includes(`npm install --save-dev xmpp-sandbox@^${version} && rm -r vendor`), readme);
+
+  // An explicit --sandbox-package wins: nothing vendored.
+  const given = await cli(['new', 'demo', join(dir, 'given'), '--templates', root, '--yes', '--sandbox-package', 'file:../x.tgz']);
+  assert.equal(given.code, 0, given.err);
+  assert.equal(await readFile(join(dir, 'given', 'dependency.txt'), 'utf8'), 'file:../x.tgz\n');
+  assert.equal(existsSync(join(dir, 'given', 'vendor')), false);
+  assert.doesNotMatch(await readFile(join(dir, 'given', 'README.md'), 'utf8'), /xmpp-sandbox dependency/);
 });
 
 test('the real templates: valid manifests, every placeholder known, every file renders with the defaults', () => {

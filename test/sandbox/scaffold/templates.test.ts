@@ -2,12 +2,13 @@
 // (its prepack builds dist/sandbox.js, dist/lib.js and the declarations), then for each
 // template `xmpp-sandbox new` through the built CLI into a temporary folder, `npm install`
 // (the tarball plus the template's dependencies from the registry), and the generated
-// project's own `npm test`, which builds it and starts a sandbox of its own: this test starts
-// no server for it. Then the worker's load-balancing flow with real processes: three
-// instances of the generated worker sharing one bare JID against a sandbox with the DEFAULT
-// tie-break ('all': a bare-JID message goes to every top-priority resource, docs/interop.md
-// §3.2), 30 jobs: each acknowledged and done exactly once, spread over the instances. And the
-// same generated projects' tests against Prosody and redis-server, only the environment changed.
+// project's own `npm test`, which builds it and starts a sandbox of its own (this test starts
+// no server for it) and runs its scenario (scenarios/*.scs) with `xmpp-sandbox test`. Then
+// the worker's load-balancing flow with real processes: three instances of the generated
+// worker sharing one bare JID against a sandbox with the DEFAULT tie-break ('all': a bare-JID
+// message goes to every top-priority resource, docs/interop.md §3.2), 30 jobs: each
+// acknowledged and done exactly once, spread over the instances. And the same generated
+// projects' tests against Prosody and redis-server, only the environment changed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -99,6 +100,8 @@ async function ownTests(id: Id, env: Record<string, string> = {}): Promise<void>
   const t = await run('npm', ['test'], project(id), env);
   assert.equal(t.code, 0, `npm test of the ${id} project:\n${tail(t.out, 8000)}`);
   const pass = Number(/^# pass (\d+)$/m.exec(t.out)?.[1] ?? 0);
+  // Its scenario (scenarios/*.scs) ran through the packed CLI, against the server its tests use.
+  assert.match(t.out, /^# Subtest: scenarios\/\S+\.scs passes against /m, `${id}: its scenario test ran:\n${tail(t.out)}`);
   const fail = Number(/^# fail (\d+)$/m.exec(t.out)?.[1] ?? -1);
   assert.ok(pass >= 3 && fail === 0, `${id}: its tests ran and passed (pass ${pass}, fail ${fail}):\n${tail(t.out)}`);
   console.log(`${id}${env.XMPP_SERVICE ? ' against Prosody + redis-server' : ''}: npm test ${t.ms} ms (${pass} passed)`);
@@ -113,7 +116,7 @@ const peers = prosodyAvailable() && spawnSync('redis-server', ['--version'], { s
 test('the generated worker, bridge and daemon pass their tests against Prosody and redis-server, with only environment variables changed', { skip: !peers && 'prosody (as root) or redis-server not installed' }, async (t) => {
   // Prosody 0.12 (Debian): a bare-JID message goes to every resource sharing the top priority,
   // no XEP-0013 (the worker falls back to the flood on initial presence), XEP-0114 on.
-  const prosody = await startProsody({ components: { 'component.localhost': 'secret' }, accounts: { worker: 'sandbox', tester: 'sandbox' } });
+  const prosody = await startProsody({ components: { 'component.localhost': 'secret' }, accounts: { worker: 'sandbox', tester: 'sandbox', daemon: 'sandbox' } });
   t.after(() => prosody.stop());
   const redis = await startRedis();
   t.after(() => redis.stop());
@@ -129,7 +132,11 @@ test('the generated worker, bridge and daemon pass their tests against Prosody a
     COMPONENT_SECRET: 'secret',
     REDIS_URL: `redis://127.0.0.1:${redis.port}`,
   };
-  for (const id of ['worker', 'bridge', 'daemon'] as const) await ownTests(id, env);
+  // Side by side, as they would share a deployment: each project has its own account or
+  // component and its own lists. The daemon logs in as its own account, the one its scenario
+  // (scenarios/daemon.scs) expects output from.
+  const results = await Promise.allSettled([ownTests('worker', env), ownTests('bridge', env), ownTests('daemon', { ...env, XMPP_USERNAME: 'daemon' })]);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 });
 
 interface WorkerProcess {

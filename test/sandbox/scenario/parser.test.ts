@@ -171,7 +171,7 @@ test('errors say what is wrong, on which line, and suggest the closest name', ()
 });
 
 test("our scenario files parse without errors, and Prosody's style does too", () => {
-  const dirs = [join(__dirname, '../../scenarios'), join(__dirname, '../../scenarios/failing')];
+  const dirs = ['', 'failing', 'conformance'].map((d) => join(__dirname, '../../scenarios', d));
   const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.scs')).map((f) => join(d, f)));
   assert.ok(files.length >= 9, `found ${files.length} scripts`);
   for (const f of files) {

@@ -18,6 +18,7 @@ import {
   TRACE_SCHEMA_VERSION,
   VERDICTS,
   type PacketSource,
+  type StoredRef,
   type TraceEvent,
   type TraceEventInput,
 } from '../../../sandbox/trace/events';
@@ -30,7 +31,9 @@ type Input<E> = Omit<E, 'v' | 'seq' | 'ts'>;
 const T = 2000.5; // a performance.now() value
 const STAMPED = ['v', 'seq', 'ts'];
 
-const source = { kind: 'c2s', sessionId: 'c2s-7', jid: 'alice@localhost/desk', transport: 'websocket' } satisfies Full<PacketSource>;
+const source = { kind: 'component', sessionId: 'comp-7', jid: 'bridge.localhost', transport: 'component', queue: 'xmpp:outbox' } satisfies Full<PacketSource>;
+/** The offline-store link (ArrivalEvent.stored), kept by reference. */
+const stored = { packetId: 'p0', stamp: '2026-11-30T00:00:00.000Z' } satisfies Full<StoredRef>;
 
 /** One event of every type with every optional field set, keys in TRACE_COLUMNS order. */
 const FULL = {
@@ -50,11 +53,13 @@ const FULL = {
     xmlns: 'urn:xmpp:ping',
     parentId: 'p0',
     producedBy: 'message',
+    stored,
+    run: 'login-presence-1a2b3c',
   },
   stage: { type: 'stage', packetId: 'p1', stage: 'postprocess', phase: 'leave', durationUs: 4.25 },
   plugin: { type: 'plugin', packetId: 'p1', stage: 'process', plugin: 'iq', verdict: 'produced', durationUs: 1.5, produced: ['p2', 'p3'], reason: 'answered', error: 'none' },
   outcome: { type: 'outcome', packetId: 'p1', outcome: 'bounced', totalUs: 17.75, to: ['bob@localhost/r1', 'bob@localhost/r2'], produced: ['p2'], error: 'service-unavailable', plugin: 'iq', reason: 'no handler' },
-  queue: { type: 'queue', op: 'move', key: 'jobs', dest: 'jobs:done', length: 3, count: 1, client: 'worker-1' },
+  queue: { type: 'queue', op: 'dead-letter', key: 'xmpp:outbox', dest: 'xmpp:outbox:dead', length: 3, count: 1, client: 'worker-1', reason: 'the stanza has no "to" address', item: '<message><body>hi</body></message>' },
 } satisfies { [T in TraceEventType]: Input<Full<EventOf<T>>> };
 
 /** One event of every type with no optional field set. */
@@ -143,7 +148,8 @@ test('the samples cover every event type and every field TRACE_COLUMNS declares,
     );
     for (const k of STAMPED) assert.ok(k in cols, `${type}.${k}`);
   }
-  assert.deepEqual(Object.keys(source), ['kind', 'sessionId', 'jid', 'transport']);
+  assert.deepEqual(Object.keys(source), ['kind', 'sessionId', 'jid', 'transport', 'queue']);
+  assert.deepEqual(Object.keys(stored), ['packetId', 'stamp']);
 });
 
 test('one event of every type, with every optional field and with none, reads back as emitted', () => {

@@ -22,8 +22,21 @@ test('history keeps at least the newest `capacity` events and ignores ones alrea
   const all = h.all();
   assert.equal(all[all.length - 1]!.seq, 5000);
   assert.equal(all[0]!.seq, 5000 - all.length + 1, 'contiguous: nothing in the middle was lost');
-  h.reset();
+  const before = h.size;
+  h.newSandboxRun();
+  assert.equal(h.sandboxRun, 2);
   assert.equal(h.push(events(1, 3)).length, 3, 'after a restart seq starts again');
+  assert.equal(h.earlierRuns()[0]!.sandboxRun, 1, 'the run before the restart is kept');
+  assert.equal(h.size, before + 3);
+  // The bound covers every run: the oldest run goes first.
+  h.push(events(4, 900));
+  assert.equal(h.size, 1000, 'trimmed back to the capacity');
+  assert.equal(h.all().length, 900, 'the current run is whole while an older run can give way');
+  assert.equal(h.earlierRuns()[0]!.events.length, 100, 'the earlier run gave way, its oldest events first');
+  assert.equal(h.earlierRuns()[0]!.events.at(-1)!.seq, 5000);
+  h.clear();
+  assert.equal(h.size, 0);
+  assert.deepEqual(h.earlierRuns(), []);
 });
 
 test('batcher: nothing before ready, then bounded messages on a timer, never one per event', async () => {

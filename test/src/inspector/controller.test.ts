@@ -128,7 +128,7 @@ describe('inspector controller on the real sandbox', () => {
     assert.ok(refill.length > 0 && refill.every((e) => e.type !== 'arrival' || e.xml.includes('after clear')), 'only events after the clear');
   });
 
-  test('a sandbox restart resets the webview and traces the new run', async (t) => {
+  test('a sandbox restart keeps the earlier run and traces the new one', async (t) => {
     const r = recorder();
     const ctl = new InspectorController(sb.backend, r.services, (m) => r.posted.push(m), { batchIntervalMs: 30 });
     t.after(() => ctl.dispose());
@@ -137,13 +137,18 @@ describe('inspector controller on the real sandbox', () => {
     await sb.restart();
     await ctl.attached;
     const types = r.posted.map((m) => m.type);
-    assert.deepEqual(types.slice(0, 3), ['running', 'reset', 'reset'], types.join());
+    assert.deepEqual(types.slice(0, 3), ['running', 'newSandboxRun', 'reset'], types.join());
     assert.deepEqual(r.posted[0], { type: 'running', running: false, domain: 'localhost' });
+    assert.deepEqual(r.posted[1], { type: 'newSandboxRun', sandboxRun: 2 });
+    // The refill that follows re-sends the earlier run, tagged, before the new run's events.
+    const earlier = r.posted.filter((m): m is Extract<HostMessage, { type: 'trace' }> => m.type === 'trace' && m.sandboxRun === 1);
+    assert.ok(earlier.length > 0 && earlier.every((m) => m.events.length > 0), 'the earlier run is posted again, tagged with its run');
+    assert.ok(ctl.history.earlierRuns().length === 1);
     const carol = await sb.connect('carol', 'desk');
     await carol.c.send(xml('presence'));
     await until(() => traceEvents(r.posted).some((e) => e.type === 'arrival' && e.from === 'carol@localhost/desk'), 'the new run’s events');
-    const firstTrace = r.posted.findIndex((m) => m.type === 'trace');
-    assert.ok(firstTrace > types.indexOf('reset'), 'the webview forgets the old run before it sees the new one');
+    const firstNewRunTrace = r.posted.findIndex((m) => m.type === 'trace' && m.sandboxRun === undefined);
+    assert.ok(firstNewRunTrace > types.indexOf('newSandboxRun'), 'the webview hears of the new run before it sees its events');
     assert.ok(r.posted.some((m) => m.type === 'running' && m.running));
   });
 });

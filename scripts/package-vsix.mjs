@@ -45,6 +45,15 @@ try {
   for (const name of ['README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'esbuild.mjs', 'tsconfig.json']) {
     if (existsSync(join(root, name))) copyFileSync(join(root, name), join(stage, name));
   }
+  // The Extensions details page of an installed .vsix shows only https: images (its sanitizer
+  // drops relative and data: sources), and the repository URL that vsce would point them at
+  // does not exist: the packaged README names each screenshot instead of showing a broken image,
+  // and the walkthrough, which renders images from the installed extension, shows them.
+  const readme = readFileSync(join(stage, 'README.md'), 'utf8').replace(
+    /!\[([^\]]*)\]\(media\/[^)\s]+\)/g,
+    (_m, alt) => `*Screenshot: ${alt}. It is shown in the walkthrough (**Welcome: Open Walkthrough…** → *Get started with the XMPP Sandbox*).*`,
+  );
+  writeFileSync(join(stage, 'README.md'), readme);
   // The sandbox library for generated projects (issue 9): an installed extension has no
   // registry that serves xmpp-sandbox, so the VSIX carries this package's `npm pack` tarball in
   // vendor/, which New Project… copies into the project (sandbox/scaffold/render.ts,

@@ -71,6 +71,24 @@ function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
+/**
+ * SIGTERM `pid`, and SIGKILL it if `child` has not exited 10 s later: Prosody 0.12 can hang on
+ * SIGTERM after thousands of sessions closed at once (mod_c2s: "attempt to call a nil value
+ * (method 'close')").
+ */
+async function terminate(pid: number, child: ChildProcess): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  const timer = setTimeout(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 10_000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
 export type TraceMode = 'off' | 'on' | 'sub';
 
 export interface SandboxServer extends Server {
@@ -107,6 +125,14 @@ export async function sandbox(mode: TraceMode, execArgv: string[] = []): Promise
   };
 }
 
+/**
+ * Run as `user` without a PAM session (setpriv, not su or runuser): PAM's limits would drop the
+ * open-file limit to 1024, and 10k sessions need more; this one is inherited.
+ */
+function asUser(user: string): string[] {
+  return ['--reuid', user, '--regid', user, '--init-groups', '--'];
+}
+
 /** Prosody on loopback (peers.md), run as the prosody user; `users` accounts with the password 'sandbox', written as account files. */
 export async function prosody(users: readonly string[]): Promise<Server> {
   if (!installed('prosody')) throw new Missing('prosody is not installed (apt-get install prosody)');
@@ -135,21 +161,20 @@ VirtualHost "localhost"
   fs.mkdirSync(accounts, { recursive: true });
   for (const u of users) fs.writeFileSync(path.join(accounts, `${u}.dat`), `return {\n\t["password"] = "sandbox";\n};\n`);
   execFileSync('chown', ['-R', 'prosody:prosody', dir]);
-  const child = spawn('runuser', ['-u', 'prosody', '--', 'prosody', '--config', cfg, '-F'], { stdio: 'ignore' });
+  const child = spawn('setpriv', [...asUser('prosody'), 'prosody', '--config', cfg, '-F'], { stdio: 'ignore' });
   await waitForPort(port, 'prosody');
   const pid = Number(fs.readFileSync(path.join(dir, 'prosody.pid'), 'utf8').trim());
   return {
     port,
     pid,
     async stop() {
-      process.kill(pid, 'SIGTERM');
-      await exited(child);
+      await terminate(pid, child);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** The descendant of `root` whose command is `name` (ejabberdctl → su → erl → beam.smp). */
+/** The descendant of `root` whose command is `name` (ejabberdctl → erl → beam.smp). */
 function descendant(root: number, name: string): number | null {
   const children = new Map<number, number[]>();
   for (const d of fs.readdirSync('/proc')) {
@@ -221,13 +246,16 @@ modules:
   fs.writeFileSync(path.join(dir, 'ejabberdctl.cfg'), '');
   execFileSync('chown', ['-R', 'ejabberd:ejabberd', dir]);
   const child = spawn(
-    'ejabberdctl',
-    ['--config', cfg, '--ctl-config', path.join(dir, 'ejabberdctl.cfg'), '--spool', path.join(dir, 'spool'), '--logs', path.join(dir, 'logs'), '--node', `bench${port}@localhost`, 'foreground'],
-    { stdio: 'ignore', env: { ...process.env, ERL_DIST_PORT: String(distPort), ERL_EPMD_ADDRESS: '127.0.0.1' }, cwd: dir },
+    'setpriv',
+    [...asUser('ejabberd'), 'ejabberdctl', '--config', cfg, '--ctl-config', path.join(dir, 'ejabberdctl.cfg'), '--spool', path.join(dir, 'spool'), '--logs', path.join(dir, 'logs'), '--node', `bench${port}@localhost`, 'foreground'],
+    // HOME: Erlang writes its cookie there, and it must be the ejabberd user's to write.
+    { stdio: 'ignore', env: { ...process.env, HOME: dir, ERL_DIST_PORT: String(distPort), ERL_EPMD_ADDRESS: '127.0.0.1' }, cwd: dir },
   );
   try {
     await waitForPort(port, 'ejabberd', 60_000);
   } catch (err) {
+    const beam = descendant(child.pid!, 'beam');
+    if (beam !== null) process.kill(beam, 'SIGKILL');
     child.kill();
     throw err;
   }
@@ -237,8 +265,7 @@ modules:
     port,
     pid,
     async stop() {
-      process.kill(pid, 'SIGTERM'); // the Erlang VM stops gracefully on SIGTERM
-      await exited(child);
+      await terminate(pid, child); // the Erlang VM stops gracefully on SIGTERM
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -255,8 +282,7 @@ export async function redisServer(): Promise<Server> {
     port,
     pid: child.pid!,
     async stop() {
-      child.kill('SIGTERM');
-      await exited(child);
+      await terminate(child.pid!, child);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -70,6 +70,8 @@ interface Sample {
   value: number;
   serverCpuPct: number;
   loadCpuPct: number;
+  /** Server CPU per message, login or command, µs: the figure a busy neighbour skews least. */
+  serverUsPerOp?: number;
   note?: string;
 }
 
@@ -141,7 +143,7 @@ async function routingRound(round: number): Promise<void> {
           const left = server.received.droppedPackets - before.droppedPackets;
           note = `${ev} events to the host, ${left} packets left out`;
         }
-        record(sc.name, t, { value: sc.figure(r), serverCpuPct: pct(serverCpuMs, r.seconds), loadCpuPct: pct(r.cpuMs, r.seconds), note });
+        record(sc.name, t, { value: sc.figure(r), serverCpuPct: pct(serverCpuMs, r.seconds), loadCpuPct: pct(r.cpuMs, r.seconds), serverUsPerOp: (serverCpuMs * 1000) / r.count, note });
         console.error(`  round ${round} ${sc.name.padEnd(14)} ${LABEL[t]!.padEnd(30)} ${sc.figure(r).toFixed(sc.unit === 'ms' ? 2 : 0)} ${sc.unit}  server ${pct(serverCpuMs, r.seconds).toFixed(0)}% CPU, load generator ${pct(r.cpuMs, r.seconds).toFixed(0)}%${note ? `  (${note})` : ''}`);
       }
     } catch (err) {
@@ -207,7 +209,7 @@ async function queueRound(round: number): Promise<void> {
       const plain = await redisBenchmark(server.port, 1);
       const c2 = cpuMsOf(server.pid);
       const requests = QUEUE_N * Object.keys(plain.rates).length;
-      record('queue -P 16', t, { value: meanRate(piped), serverCpuPct: pct(c1 - c0, piped.seconds), loadCpuPct: pct(piped.cpuMs, piped.seconds) });
+      record('queue -P 16', t, { value: meanRate(piped), serverCpuPct: pct(c1 - c0, piped.seconds), loadCpuPct: pct(piped.cpuMs, piped.seconds), serverUsPerOp: ((c1 - c0) * 1000) / requests });
       record('queue unpipelined, server CPU per command', t, {
         value: ((c2 - c1) * 1000) / requests,
         serverCpuPct: pct(c2 - c1, plain.seconds),
@@ -227,7 +229,7 @@ async function queueRound(round: number): Promise<void> {
 
 async function scaleRound(round: number): Promise<void> {
   const users = Array.from({ length: SESSIONS }, (_, i) => `user${i}`);
-  for (const t of ['sandbox-on', 'ejabberd', 'prosody'] as const) {
+  for (const t of (['sandbox-on', 'ejabberd', 'prosody'] as const).filter((x) => targets.includes(x))) {
     const server = await withTarget(t, () => startXmpp(t, users));
     if (!server) continue;
     try {
@@ -237,7 +239,7 @@ async function scaleRound(round: number): Promise<void> {
         rss = rssMiB(server.pid);
         release();
       });
-      record(`scale ${SESSIONS} sessions, logins/s`, t, { value: r.count / r.seconds, serverCpuPct: pct(serverCpuMs, r.seconds), loadCpuPct: pct(r.cpuMs, r.seconds), note: `${r.seconds.toFixed(1)} s` });
+      record(`scale ${SESSIONS} sessions, logins/s`, t, { value: r.count / r.seconds, serverCpuPct: pct(serverCpuMs, r.seconds), loadCpuPct: pct(r.cpuMs, r.seconds), serverUsPerOp: (serverCpuMs * 1000) / r.count, note: `${r.seconds.toFixed(1)} s` });
       record(`scale ${SESSIONS} sessions, server RSS MiB`, t, { value: rss, serverCpuPct: NaN, loadCpuPct: NaN, note: `${rss0.toFixed(0)} MiB before the logins` });
       console.error(`  round ${round} scale ${LABEL[t]!.padEnd(30)} ${r.count} sessions in ${r.seconds.toFixed(1)} s (${Math.round(r.count / r.seconds)}/s), RSS ${rss.toFixed(0)} MiB (${rss0.toFixed(0)} before)`);
     } catch (err) {
@@ -269,8 +271,8 @@ function fmt(x: number): string {
 function table(): string {
   const refs = ['ejabberd', 'prosody', 'redis', 'sandbox-on'];
   const lines = [
-    '| scenario | target | result | × ejabberd | × Prosody | × redis-server | × trace on | server CPU | load gen CPU | note |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | target | result | × ejabberd | × Prosody | × redis-server | × trace on | server CPU | server µs/op | load gen CPU | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [scenario, byTarget] of samples) {
     const med = new Map([...byTarget].map(([t, s]) => [t, median(s.map((x) => x.value))]));
@@ -285,11 +287,11 @@ function table(): string {
       const cpu = (x: number) => (Number.isNaN(x) ? '' : `${x.toFixed(0)}%`);
       const notes = s.map((x) => x.note).filter(Boolean);
       lines.push(
-        `| ${scenario} | ${LABEL[t]} | ${fmt(v)}${unit} | ${refs.slice(0, 4).map(ratio).join(' | ')} | ${cpu(median(s.map((x) => x.serverCpuPct)))} | ${cpu(median(s.map((x) => x.loadCpuPct)))} | ${notes.length ? notes[notes.length - 1] : ''} |`,
+        `| ${scenario} | ${LABEL[t]} | ${fmt(v)}${unit} | ${refs.slice(0, 4).map(ratio).join(' | ')} | ${cpu(median(s.map((x) => x.serverCpuPct)))} | ${fmt(median(s.map((x) => x.serverUsPerOp ?? NaN)))} | ${cpu(median(s.map((x) => x.loadCpuPct)))} | ${notes.length ? notes[notes.length - 1] : ''} |`,
       );
     }
   }
-  for (const [t, why] of missing) lines.push(`| – | ${LABEL[t] ?? t} | not measured | | | | | | | ${why} |`);
+  for (const [t, why] of missing) lines.push(`| – | ${LABEL[t] ?? t} | not measured | | | | | | | | ${why} |`);
   return lines.join('\n');
 }
 
@@ -305,7 +307,7 @@ async function main(): Promise<void> {
   if (ONLY.includes('scale')) await scaleRound(1);
   console.log(`\n${table()}\n`);
   console.log(
-    `Measured by \`npm run bench${quick ? ' -- --quick' : ''}\`: ${ROUNDS} interleaved round(s), medians; Node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}. Ratios compare the result with the same scenario's reference in this run (> 1: better than it). Server and load generator CPU: % of one core while measuring.`,
+    `Measured by \`npm run bench${quick ? ' -- --quick' : ''}\`: ${ROUNDS} interleaved round(s), medians; Node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}. Ratios compare the result with the same scenario's reference in this run (> 1: better than it). Server and load generator CPU: % of one core while measuring; server µs/op: its CPU per message (routing), login or command (queue -P 16), the figure other load on the machine skews least.`,
   );
 }
 

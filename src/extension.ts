@@ -61,7 +61,8 @@ export function activate(context: vscode.ExtensionContext): XmppSandboxApi {
   const pluginDiagnostics = new PluginDiagnostics(sandbox);
   context.subscriptions.push(pluginDiagnostics, trackInspectorTab());
   // Scenario scripts (.scs): Test Explorer items, the Run profile and the Run Scenario CodeLens.
-  const scenarios = new ScenarioTests(path.join(context.extensionPath, 'dist', 'sandbox.js'), log);
+  // Scripts run inside the sandbox while it runs (their stanzas tagged for the inspector), else through the CLI.
+  const scenarios = new ScenarioTests(path.join(context.extensionPath, 'dist', 'sandbox.js'), log, sandbox);
   context.subscriptions.push(scenarios);
   // Their language help (diagnostics, completion, hovers) and Send This Step into this sandbox.
   context.subscriptions.push(registerScenarioLanguage(), registerSendStep(sandbox, log));

@@ -25,6 +25,7 @@ export const COMMANDS = {
   runScenario: 'xmppSandbox.runScenario',
   runScenarioToHere: 'xmppSandbox.runScenarioToHere',
   sendScenarioStep: 'xmppSandbox.sendScenarioStep',
+  showRunInInspector: 'xmppSandbox.showRunInInspector',
   openQueueKey: 'xmppSandbox.openQueueKey',
   pushQueueItem: 'xmppSandbox.pushQueueItem',
   popQueueItem: 'xmppSandbox.popQueueItem',

@@ -73,7 +73,9 @@ export type HostMessage =
   | { type: 'sendResult'; requestId: number; ok: false; error: string }
   /** Answer to an 'export'. `path` is null when the user cancelled the save dialog. */
   | { type: 'exportResult'; ok: boolean; path: string | null; count: number; error?: string }
-  | { type: 'notice'; level: 'info' | 'error'; message: string };
+  | { type: 'notice'; level: 'info' | 'error'; message: string }
+  /** Put `text` in the text filter (Show in Inspector of a scenario run: `run:<tag>`). */
+  | { type: 'setTextFilter'; text: string };
 
 // ---------------------------------------------------------------- webview → host
 

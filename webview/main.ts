@@ -311,6 +311,11 @@ function setSessions(sessions: SessionView[], components: string[]): void {
 window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
   const m = ev.data;
   switch (m?.type) {
+    case 'setTextFilter':
+      // Show in Inspector of a scenario run: its `run:<tag>`, the other filters kept.
+      toolbar.set({ ...filters, text: m.text });
+      applyFilters(toolbar.value());
+      break;
     case 'init':
       model.sandboxRun = m.sandboxRun;
       setRunning(m.running, m.domain);

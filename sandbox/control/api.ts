@@ -5,6 +5,7 @@
 // nothing but types is imported: the extension host loads this file.
 
 import type { DeepPartial, SandboxConfig } from '../config';
+import type { JsonReport } from '../scenario/report';
 import type { TraceEvent } from '../trace/events';
 import type { Stage } from '../xmpp/vocabulary';
 
@@ -151,6 +152,13 @@ export interface ControlMethods {
    * (full JIDs, component domains) as a scenario script that replays them (sandbox/scenario/record.ts).
    */
   'trace.record': { params: { from?: number; to?: number; jids?: string[]; title?: string }; result: { scs: string } };
+  /**
+   * Run a scenario script (.scs) inside the sandbox, against it (sandbox/scenario/live.ts): its
+   * characters' accounts and secrets accepted for the run, its sessions tagged (the report's
+   * `run`), trace expectations read from this trace. `text` defaults to the file's; `untilLine`
+   * is Run to Here. The result is `xmpp-sandbox test --json`'s report, of this one script.
+   */
+  'scenario.run': { params: { file: string; text?: string; untilLine?: number; timeoutMs?: number }; result: JsonReport };
   'queue.keys': { params: { pattern?: string }; result: QueueKeyInfo[] };
   'queue.peek': { params: { key: string; start?: number; stop?: number }; result: string[] };
   'queue.push': { params: { key: string; values: string[]; side?: 'left' | 'right' }; result: { length: number } };

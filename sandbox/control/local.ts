@@ -158,6 +158,15 @@ export class LocalControl implements ControlApi {
         );
         return { scs };
       },
+      'scenario.run': async (p) => {
+        const params = { file: str(p, 'file', true), text: p.text === undefined ? undefined : str(p, 'text', false), untilLine: int(p, 'untilLine'), timeoutMs: int(p, 'timeoutMs') };
+        if (params.untilLine !== undefined && params.untilLine < 1) throw new ControlError('bad-params', "'untilLine' must be 1 or more");
+        if (params.timeoutMs !== undefined && (params.timeoutMs < 1 || params.timeoutMs > 3_600_000)) throw new ControlError('bad-params', "'timeoutMs' must be between 1 and 3600000");
+        this.requireRunning();
+        // Loaded on the first run: the XMPP client and Redis libraries stay out of a sandbox that runs none.
+        const { runOnLiveSandbox } = await import('../scenario/live');
+        return runOnLiveSandbox({ control: this, trace: sb.trace, endpoints: sb.endpoints()!, credentials: xmpp.credentials, plugins: () => xmpp.listPlugins() }, params);
+      },
       'queue.keys': (p) => queue().keys(str(p, 'pattern', false)),
       'queue.peek': (p) => queue().peek(str(p, 'key', true), int(p, 'start') ?? 0, int(p, 'stop') ?? 99),
       'queue.push': (p) => {

@@ -8,15 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox, type Endpoints, type Sandbox } from '../index';
-
-export interface EmbeddedCharacter {
-  name: string;
-  class: 'Client' | 'Component';
-  /** Bare JID (a client) or domain (a component), after any --domain rewrite. */
-  local: string;
-  domain: string;
-  password: string;
-}
+import { declaredCredentials, type EmbeddedCharacter } from './characters';
 
 export interface EmbeddedServer {
   sandbox: Sandbox;
@@ -26,20 +18,7 @@ export interface EmbeddedServer {
 
 /** Starts a sandbox for `domain` that accepts the characters' credentials; throws on a conflict between them. */
 export async function startEmbedded(domain: string, characters: readonly EmbeddedCharacter[], opts: { redis?: string; pluginDir?: string } = {}): Promise<EmbeddedServer> {
-  const accounts: Record<string, string> = {};
-  const components: Record<string, string> = {};
-  const owner: Record<string, string> = {};
-  for (const c of characters) {
-    if (c.class === 'Client' && c.domain !== domain) {
-      throw new Error(`${c.name}'s JID is on ${c.domain}, but the embedded sandbox serves one domain, ${domain} (run against a server of your own with --server)`);
-    }
-    const [table, key] = c.class === 'Client' ? [accounts, c.local] : [components, c.domain];
-    if (table[key] !== undefined && table[key] !== c.password) {
-      throw new Error(`${owner[key]} and ${c.name} are the same ${c.class === 'Client' ? 'account' : 'component'} (${c.class === 'Client' ? `${key}@${domain}` : key}) with different passwords`);
-    }
-    table[key] = c.password;
-    owner[key] = c.name;
-  }
+  const { accounts, components } = declaredCredentials(domain, characters);
   const dataDir = await mkdtemp(join(tmpdir(), 'xmpp-scenario-'));
   const sandbox = createSandbox({
     host: '127.0.0.1',

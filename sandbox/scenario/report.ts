@@ -2,7 +2,7 @@
 // testcase per script, the format Jenkins, GitLab and GitHub's test reporters read).
 
 import { escapeAttr, escapeText } from '../xmpp/xml/serialize';
-import type { ScenarioResult, StepResult } from './runner';
+import type { ScenarioResult, StepResult } from './engine';
 
 const MARK = { pass: '✓', fail: '✗', skip: '-' } as const;
 
@@ -17,9 +17,14 @@ export function scenarioTitle(file: string, title?: string): string {
   return `${file}${title ? ` — ${title}` : ''}\n`;
 }
 
-/** The line a scenario ends with: passed, failed (why) or skipped (why). */
+const steps = (n: number) => `${n} step${n === 1 ? '' : 's'}`;
+
+/** The line a scenario ends with: passed (the steps run, and those not run: --until-line), failed (why) or skipped (why). */
 export function scenarioEnd(r: ScenarioResult): string {
-  if (r.status === 'pass') return `  ${MARK.pass} passed (${r.steps.length} steps, ${r.durationMs} ms)\n`;
+  if (r.status === 'pass') {
+    const notRun = r.steps.filter((s) => s.status === 'skip').length;
+    return `  ${MARK.pass} passed (${steps(r.steps.length - notRun)}${notRun ? `, ${notRun} not run` : ''}, ${r.durationMs} ms)\n`;
+  }
   if (r.status === 'skip') return `  ${MARK.skip} skipped: ${r.reason}\n`;
   return `  ${MARK.fail} failed: ${r.reason}\n`;
 }
@@ -42,9 +47,9 @@ export function errorLines(r: ScenarioResult): string {
 }
 
 /** After a failure, the steps not run, in one line. */
-export function notRunLine(steps: readonly StepResult[]): string {
-  const n = steps.filter((s) => s.status === 'skip').length;
-  return n ? `  - ${n} step${n === 1 ? '' : 's'} not run\n` : '';
+export function notRunLine(stepResults: readonly StepResult[]): string {
+  const n = stepResults.filter((s) => s.status === 'skip').length;
+  return n ? `  - ${steps(n)} not run\n` : '';
 }
 
 /** The closing line: scenarios passed and failed (and skipped, when any were). */
@@ -105,6 +110,8 @@ export interface JsonScript {
   durationMs: number;
   errors: { line: number; message: string }[];
   steps: JsonStep[];
+  /** The run's tag in the sandbox's trace (`run:<tag>` in the inspector), when it ran on a sandbox. */
+  run?: string;
 }
 
 /** What `xmpp-sandbox test --json` prints: one JSON object, for editors and scripts. */
@@ -130,6 +137,7 @@ export function jsonReport(results: readonly ScenarioResult[]): JsonReport {
       ...(r.reason !== undefined && { reason: r.reason }),
       durationMs: r.durationMs,
       errors: r.errors.map((e) => ({ line: e.line, message: e.message })),
+      ...(r.run !== undefined && { run: r.run }),
       steps: r.steps.map((s) => ({
         index: s.index,
         line: s.line,

@@ -7,7 +7,7 @@ import type { SandboxConfig } from '../config';
 import { ControlError, type ComponentInfo, type OfflineUserInfo, type PluginInfo, type PluginLoadError, type SessionInfo } from '../control/api';
 import type { Logger } from '../log';
 import type { TraceBus } from '../trace/bus';
-import { ConfigAccountStore } from './auth/accounts';
+import { ConfigAccountStore, RunCredentials } from './auth/accounts';
 import { createSessionManagerCore } from './core/index';
 import { loadPluginDir } from './core/loader';
 import type { Plugin } from './core/plugin';
@@ -39,6 +39,8 @@ export interface XmppServer {
   stats(): { stanzasIn: number; stanzasOut: number };
   /** Wipe offline storage (disk and memory). */
   resetData(): Promise<void>;
+  /** Accounts and component secrets declared at runtime (a scenario run's characters), over the config's. */
+  readonly credentials: RunCredentials;
   readonly events: EventEmitter; // emits 'sessions-changed', 'components-changed', 'offline-changed', 'plugins-changed' (no args)
 }
 
@@ -125,12 +127,14 @@ export function createXmppServer(opts: { config: SandboxConfig; trace: TraceBus;
     return [...byBare.values()].sort((a, b) => a.bareJid.localeCompare(b.bareJid));
   }
 
+  const credentials = new RunCredentials();
   const server: XmppServer = {
     events,
+    credentials,
     async start() {
       offline.load();
       if (config.xmpp.pluginDir) await reloadPlugins();
-      listeners = createStreamListeners({ config, sm, accounts: new ConfigAccountStore(config), log });
+      listeners = createStreamListeners({ config, sm, accounts: new ConfigAccountStore(config, credentials), log });
       return listeners.start();
     },
     async stop() {

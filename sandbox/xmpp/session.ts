@@ -54,6 +54,8 @@ export interface StreamSession {
 export interface AccountStore {
   /** The password for `username` (already lower-cased), or null if it may not log in. */
   passwordFor(username: string): string | null;
+  /** The shared secret of the component `domain` (XEP-0114 §3), or undefined when none may connect as it. */
+  componentSecret(domain: string): string | undefined;
 }
 
 export class BindError extends Error {

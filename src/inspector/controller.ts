@@ -65,6 +65,8 @@ export class InspectorController {
   private readonly batchMaxEvents: number;
   /** Resolves when the current attach (subscribe + snapshot) is done; tests await it. */
   attached: Promise<void> = Promise.resolve();
+  /** A text filter asked for before the webview was ready: posted after its 'init'. */
+  private pendingFilter: { text: string; posted: () => void } | null = null;
 
   constructor(
     private readonly backend: InspectorBackend,
@@ -222,6 +224,7 @@ export class InspectorController {
         this.batcher.add(this.history.all());
         this.batcher.setReady(true);
         this.batcher.flush();
+        this.postPendingFilter();
         return;
       }
       case 'send': {
@@ -266,8 +269,29 @@ export class InspectorController {
     }
   }
 
+  /**
+   * Sets the webview's text filter (Show in Inspector: `run:<tag>`), now or, while it loads,
+   * right after its 'init' (nothing reaches it before its 'ready'). Resolves once posted.
+   */
+  setTextFilter(text: string): Promise<void> {
+    this.pendingFilter?.posted();
+    return new Promise((posted) => {
+      this.pendingFilter = { text, posted };
+      if (this.batcher.isReady) this.postPendingFilter();
+    });
+  }
+
+  private postPendingFilter(): void {
+    const f = this.pendingFilter;
+    if (!f) return;
+    this.pendingFilter = null;
+    this.post({ type: 'setTextFilter', text: f.text });
+    f.posted();
+  }
+
   dispose(): void {
     this.disposed = true;
+    this.pendingFilter?.posted();
     this.detach();
     this.runningSub.dispose();
     this.batcher.dispose();

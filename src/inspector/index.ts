@@ -14,6 +14,11 @@ export function registerInspector(context: vscode.ExtensionContext, sandbox: Ins
   context.subscriptions.push(
     inspectorLog,
     vscode.commands.registerCommand(COMMANDS.openInspector, () => InspectorPanel.createOrShow(context.extensionUri, sandbox)),
+    // A scenario run's stanzas (the result's Show in Inspector): the inspector filtered to `run:<tag>`.
+    vscode.commands.registerCommand(COMMANDS.showRunInInspector, (run: unknown) => {
+      if (typeof run !== 'string' || !/^\S+$/.test(run)) throw new Error('Show in Inspector: give the run tag of a scenario run');
+      return InspectorPanel.showFilter(context.extensionUri, sandbox, `run:${run}`, run);
+    }),
     vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
         InspectorPanel.revive(panel, context.extensionUri, sandbox);

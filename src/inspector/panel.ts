@@ -76,6 +76,19 @@ export class InspectorPanel {
     InspectorPanel.current = new InspectorPanel(panel, extensionUri, sandbox);
   }
 
+  /**
+   * Opens (or shows) the panel with `text` in its text filter; resolves once the webview has it,
+   * with how many trace events of the host's history are of `run` (when given).
+   */
+  static async showFilter(extensionUri: vscode.Uri, sandbox: InspectorBackend, text: string, run?: string): Promise<{ filter: string; runEvents: number }> {
+    InspectorPanel.createOrShow(extensionUri, sandbox);
+    const controller = InspectorPanel.current!.controller;
+    await controller.attached;
+    await controller.setTextFilter(text);
+    const runEvents = run === undefined ? 0 : controller.history.all().filter((e) => e.type === 'arrival' && e.run === run).length;
+    return { filter: text, runEvents };
+  }
+
   /** Called by the serializer after a reload. */
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, sandbox: InspectorBackend): void {
     InspectorPanel.current?.dispose();

@@ -2,10 +2,13 @@
 // (found with findFiles when the Test Explorer first asks, kept current by a FileSystemWatcher
 // and by edits to open documents),
 // its steps as children with their line ranges (sandbox/scenario/parser.ts, pure, parses them
-// here). The Run profile runs the selected scripts with the bundled CLI
-// (`dist/sandbox.js test <files> --json`, in a Node process of VS Code's own Electron) and
-// marks each step passed, failed (TestMessage.diff at the step's line) or skipped, with its
-// duration. The CodeLens "Run Scenario" on a script's title line runs it through the same
+// here). The Run profile runs the selected scripts and marks each step passed, failed
+// (TestMessage.diff at the step's line) or skipped, with its duration. While the extension's
+// sandbox runs, each script runs inside it, against it (control `scenario.run`,
+// sandbox/scenario/live.ts), so its stanzas are in the inspector, tagged with the run: the
+// result offers Show in Inspector (`run:<tag>`). While it is stopped, the bundled CLI runs
+// them on embedded sandboxes of their own (`dist/sandbox.js test <files> --json`, in a Node
+// process of VS Code's own Electron). Both give the CLI's JSON report, handled by one path. The CodeLens "Run Scenario" on a script's title line runs it through the same
 // controller (xmppSandbox.runScenario); "Run to Here" on each step runs the script up to and
 // including that step (the CLI's --until-line), and "Send This Step" on each sends: / pushes:
 // step sends it into the running sandbox (./sendStep.ts). After a run, each step's line ends
@@ -17,6 +20,7 @@ import * as vscode from 'vscode';
 import { parseScenario, stepAt, type Script } from '../../sandbox/scenario/parser';
 import type { JsonReport, JsonScript, JsonStep } from '../../sandbox/scenario/report';
 import { COMMANDS } from '../ids';
+import type { SandboxProcess } from '../sandbox/sandboxProcess';
 import { StepResultDecorations } from './decorations';
 
 export const SCANSION_LANGUAGE = 'scansion';
@@ -104,6 +108,8 @@ export class ScenarioTests implements vscode.Disposable {
   constructor(
     private readonly cliScript: string,
     private readonly log: vscode.LogOutputChannel,
+    /** The extension's sandbox: scripts run inside it while it runs. */
+    private readonly sandbox: Pick<SandboxProcess, 'running' | 'call'>,
   ) {
     this.controller = vscode.tests.createTestController(CONTROLLER_ID, 'XMPP Scenarios');
     this.controller.resolveHandler = async (item) => {
@@ -263,10 +269,12 @@ export class ScenarioTests implements vscode.Disposable {
         s.children.forEach((c) => run.enqueued(c));
       }
       if (scripts.length === 0) return (result = { files, exitCode: null, error: 'no scenario scripts to run', outcomes });
-      result = { ...(await this.spawnCli(files, run, token, untilLine)), outcomes };
+      const ran = this.sandbox.running ? this.runInSandbox(files, token, untilLine) : this.spawnCli(files, run, token, untilLine);
+      result = { ...(await ran), outcomes };
       if (result.report) {
         this.apply(result.report, scripts, rec);
         this.decorations.show(result.report);
+        this.offerInspector(result.report, scripts, rec);
       }
       else {
         const message = new vscode.TestMessage(result.error ?? 'the scenario run failed');
@@ -278,6 +286,43 @@ export class ScenarioTests implements vscode.Disposable {
       this.lastRun = result;
       this.finished.fire(result);
     }
+  }
+
+  /** Runs each script inside the running sandbox (control scenario.run), one after the other; their reports as one. */
+  private async runInSandbox(files: string[], token: vscode.CancellationToken, untilLine?: number): Promise<Omit<ScenarioRunResult, 'outcomes'>> {
+    const reports: JsonReport[] = [];
+    for (const file of files) {
+      // A script runs to its end once asked: cancelling stops before the next one.
+      if (token.isCancellationRequested) return { files, exitCode: null, error: 'cancelled' };
+      this.log.info(`scenario run in the sandbox: ${file}${untilLine === undefined ? '' : ` to line ${untilLine}`}`);
+      try {
+        reports.push(await this.sandbox.call('scenario.run', { file, ...(untilLine !== undefined && { untilLine }) }));
+      } catch (err) {
+        return { files, exitCode: null, error: `the sandbox could not run ${path.basename(file)}: ${(err as Error).message}` };
+      }
+    }
+    const sum = (k: 'passed' | 'failed' | 'skipped') => reports.reduce((n, r) => n + r[k], 0);
+    const report: JsonReport = { version: reports[0]!.version, passed: sum('passed'), failed: sum('failed'), skipped: sum('skipped'), scripts: reports.flatMap((r) => r.scripts) };
+    return { files, exitCode: report.failed ? 1 : 0, report };
+  }
+
+  /**
+   * A run inside the sandbox tagged its stanzas: the test output names each script's tag, and a
+   * notification offers the last one in the inspector (Show in Inspector: `run:<tag>`).
+   */
+  private offerInspector(report: JsonReport, scripts: readonly vscode.TestItem[], rec: Recorder): void {
+    const tagged = report.scripts.filter((s) => s.run);
+    for (const s of tagged) {
+      const item = scripts.find((i) => path.resolve(i.uri!.fsPath) === path.resolve(s.file));
+      rec.appendOutput(`${path.basename(s.file)}: its stanzas are in the Stanza Inspector, filter run:${s.run}\r\n`, item);
+    }
+    const last = tagged.at(-1);
+    if (!last) return;
+    const show = 'Show in Inspector';
+    const outcome = last.status === 'pass' ? 'passed' : last.status === 'fail' ? 'failed' : 'was skipped';
+    void vscode.window.showInformationMessage(`Scenario ${path.basename(last.file)} ${outcome}; its stanzas are tagged run:${last.run}.`, show).then((picked) => {
+      if (picked === show) void vscode.commands.executeCommand(COMMANDS.showRunInInspector, last.run);
+    });
   }
 
   private spawnCli(files: string[], run: vscode.TestRun, token: vscode.CancellationToken, untilLine?: number): Promise<Omit<ScenarioRunResult, 'outcomes'>> {

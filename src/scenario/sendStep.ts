@@ -10,7 +10,7 @@
 //   address; the result says so.
 // - `${Name's JID}` is the bare JID; `${Name's full JID}` the JID of the character's session,
 //   else the declared resource; a character with neither has no full JID and the step is not
-//   sent (the runner's rule, sandbox/scenario/runner.ts).
+//   sent (the runner's rule, sandbox/scenario/engine.ts).
 // - the script's domain (that of its first client) becomes the sandbox's, as `xmpp-sandbox
 //   test --domain` does.
 // - a [Queue] character's `pushes:` LPUSHes the item onto its `list` in the sandbox's queue

@@ -235,7 +235,12 @@ export async function runCommand(page: Page, title: string, timeoutMs = 45_000):
       await page.keyboard.press('Escape');
       continue;
     }
-    await input.fill(`>${title}`);
+    // Focus moving to a webview that just loaded closes the palette under the test's hands: start over.
+    if (!(await input.fill(`>${title}`, { timeout: 5000 }).then(() => true, () => false))) {
+      if (Date.now() > deadline) throw new Error(`the command palette closed before '${title}' could be typed`);
+      await page.keyboard.press('Escape');
+      continue;
+    }
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     try {
       await row.waitFor({ state: 'visible', timeout: 2500 });

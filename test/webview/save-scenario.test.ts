@@ -1,4 +1,5 @@
-// The inspector's Save as Scenario and `run:<tag>` filter in Chromium (harness.ts): the trace
+// The inspector's Save as Scenario and `run:<tag>` filter (typed, or set by the host's Show in
+// Inspector) in Chromium (harness.ts): the trace
 // shown is a real sandbox's, with one session tagged as a scenario run (control trace.tagRun);
 // the button sends the visible stanzas' time span (and the JID filter's sessions) to the host,
 // whose controller has that real sandbox record it (trace.record) and saves the script.
@@ -44,6 +45,13 @@ test('Save as Scenario records the visible span through the host; run:<tag> show
   assert.ok(run.visible >= 1, 'the run shows');
   const shown: string[] = await page.evaluate(() => (globalThis as any).__inspector.visible.map((p: { arrival?: { run?: string } }) => p.arrival?.run ?? ''));
   assert.deepEqual([...new Set(shown)], ['run-7']);
+  await page.locator('#filter-text input').fill('');
+  await waitForStatus(page, (s) => s.visible === all.visible);
+
+  // Show in Inspector of a scenario run: the host puts run:<tag> in the text filter.
+  await ip.controller.setTextFilter('run:run-7');
+  await waitForStatus(page, (s) => s.visible === run.visible);
+  assert.equal(await page.locator('#filter-text input').inputValue(), 'run:run-7');
   await page.locator('#filter-text input').fill('');
   await waitForStatus(page, (s) => s.visible === all.visible);
 

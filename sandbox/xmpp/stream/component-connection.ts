@@ -119,7 +119,7 @@ export class ComponentConnection implements EndableSession, ClosableStream {
     if (root.name !== 'stream:stream' || root.attrs['xmlns:stream'] !== NS_STREAMS || root.attrs.xmlns !== NS_COMPONENT) {
       return this.bad('invalid-namespace', `component stream namespace '${root.attrs.xmlns ?? ''}' is not ${NS_COMPONENT}`);
     }
-    const secret = Object.prototype.hasOwnProperty.call(this.ctx.config.xmpp.components, to) ? this.ctx.config.xmpp.components[to] : undefined;
+    const secret = to ? this.ctx.accounts.componentSecret(to) : undefined;
     if (!to || secret === undefined) return this.bad('host-unknown', `no component '${to}' is configured`);
     for (const s of this.ctx.sessions) {
       if (s !== this && s instanceof ComponentConnection && s.state === 'up' && s.jid?.domain === to) {

@@ -44,6 +44,15 @@ const GOOD = [
   '',
 ].join('\n');
 
+/** How a run of GOOD marks its steps and itself in the Test Explorer. */
+const GOOD_PASSED = [
+  ['Romeo connects', 'passed'],
+  ['Romeo sends:', 'passed'],
+  ['Romeo receives:', 'passed'],
+  ['Romeo disconnects', 'passed'],
+  ['An IQ to a full JID that is not connected', 'passed'],
+];
+
 const BAD = [
   '# The body is not the one expected',
   '',
@@ -156,13 +165,7 @@ export function scenarioTests(): void {
       assert.equal(result.exitCode, 0);
       assert.deepEqual(result.report?.scripts.map((s) => s.status), ['pass']);
       const marks = result.outcomes.map((o) => [o.label, o.status]);
-      assert.deepEqual(marks, [
-        ['Romeo connects', 'passed'],
-        ['Romeo sends:', 'passed'],
-        ['Romeo receives:', 'passed'],
-        ['Romeo disconnects', 'passed'],
-        ['An IQ to a full JID that is not connected', 'passed'],
-      ]);
+      assert.deepEqual(marks, GOOD_PASSED);
       for (const o of result.outcomes) assert.ok(typeof o.durationMs === 'number' && o.durationMs >= 0, `${o.label}: ${o.durationMs}`);
     });
 
@@ -445,6 +448,62 @@ export function scenarioTests(): void {
       const r = await send(SCRIPT.split('\n').indexOf('Romeo receives:') + 1);
       assert.ok('error' in r, JSON.stringify(r));
       assert.match(r.error, /not in a 'sends:' or 'pushes:' step/);
+    });
+  });
+
+  describe('Run Scenario while the sandbox runs', () => {
+    let dir = '';
+
+    before(async () => {
+      const folder = vscode.workspace.workspaceFolders?.[0];
+      assert.ok(folder, 'the suite runs in a workspace folder');
+      dir = join(folder.uri.fsPath, 'scenarios-live');
+      mkdirSync(dir, { recursive: true });
+      await setSettings({ 'ports.c2s': 0, 'ports.websocket': 0, 'ports.component': 0, 'ports.queue': 0, dataDirectory: mkdtempSync(join(tmpdir(), 'xmpp-sandbox-live-')) });
+    });
+
+    after(async () => {
+      await vscode.commands.executeCommand('xmppSandbox.stop');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("runs the script inside the extension's sandbox, tags its stanzas, and Show in Inspector filters the inspector to the run", async function () {
+      this.timeout(90_000);
+      const a = await api();
+      const status = await vscode.commands.executeCommand<SandboxStatus | undefined>('xmppSandbox.start', { notify: false });
+      assert.ok(status?.endpoints, `start failed: ${a.controller.lastReport?.message}`);
+      const uri = vscode.Uri.file(join(dir, 'live.scs'));
+      writeFileSync(uri.fsPath, GOOD);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+
+      // As a person: the Run Scenario CodeLens on the title line.
+      const lens = await waitFor('the Run Scenario CodeLens', async () => {
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l?.find((x) => x.command?.command === 'xmppSandbox.runScenario');
+      });
+      const result = await vscode.commands.executeCommand<ScenarioRunResult>(lens.command!.command, ...(lens.command!.arguments ?? []));
+      assert.equal(result.error, undefined, result.error);
+      assert.equal(result.exitCode, 0);
+      const [script] = result.report?.scripts ?? [];
+      assert.equal(script?.status, 'pass', JSON.stringify(script));
+      assert.ok(script.run, 'a run in the sandbox names its tag');
+      assert.deepEqual(
+        result.outcomes.map((o) => [o.label, o.status]),
+        GOOD_PASSED,
+        'the same marks as a run on an embedded sandbox',
+      );
+
+      // The stanzas are in the extension's sandbox's trace, with the run's tag.
+      const tagged = (await a.sandbox.call('trace.snapshot', {})).filter((e) => e.type === 'arrival' && e.run === script.run);
+      assert.ok(tagged.length > 0, 'the run left tagged arrivals in the sandbox the inspector watches');
+      assert.ok(tagged.some((e) => e.type === 'arrival' && e.from?.startsWith(`romeo@${status.endpoints!.domain}/`)));
+
+      // Show in Inspector (the result's action): the inspector opens filtered to the run, and holds its stanzas.
+      const shown = await vscode.commands.executeCommand<{ filter: string; runEvents: number }>('xmppSandbox.showRunInInspector', script.run);
+      assert.equal(shown.filter, `run:${script.run}`);
+      assert.equal(shown.runEvents, tagged.length, "the inspector's history holds every tagged arrival");
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand('xmppSandbox.showRunInInspector')), /give the run tag of a scenario run/);
     });
   });
 }

@@ -118,6 +118,24 @@ test('a receive that never comes fails at its own timeout; nothing that comes fa
   assert.match(n.steps[2]!.received!, /^<presence/);
 });
 
+test('`receives: nothing` ignores what came in before the step began, as `receives:` does', async () => {
+  // Romeo's `receives: nothing` (500 ms) lets the message reach Juliet before her step begins:
+  // Scansion's client was not listening then, so her `receives: nothing` does not see it.
+  const r = await run(
+    `# before\n${ROMEO}${JULIET}-----
+Romeo connects
+Juliet connects
+Romeo sends:
+\t<message to="\${Juliet's full JID}" type="chat"><body>early</body></message>
+Romeo receives: nothing
+Juliet receives: nothing
+`,
+  );
+  assert.equal(r.status, 'pass', JSON.stringify(r.steps.filter((s) => s.status === 'fail')));
+  assert.equal(r.steps.at(-1)!.text, 'Juliet receives: nothing');
+  assert.equal(r.steps.at(-1)!.status, 'pass');
+});
+
 test('the embedded sandbox takes each declared account; one account with two passwords is an error', async () => {
   const r = await run(`# pw\n${ROMEO}[Client] Mallory\n\tjid: romeo@localhost/x\n\tpassword: guess\n-----\nMallory connects\n`);
   assert.equal(r.status, 'fail');

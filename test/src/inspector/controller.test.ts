@@ -111,6 +111,25 @@ describe('inspector controller on the real sandbox', () => {
     assert.ok(bad && bad.type === 'sendResult' && !bad.ok, JSON.stringify(bad));
   });
 
+  test('a text filter asked for before ready follows init; once ready it goes at once (Show in Inspector)', async (t) => {
+    const r = recorder();
+    const ctl = new InspectorController(sb.backend, r.services, (m) => r.posted.push(m), { batchIntervalMs: 50 });
+    t.after(() => ctl.dispose());
+    await ctl.attached;
+    let posted = false;
+    const early = ctl.setTextFilter('run:early').then(() => (posted = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(posted, false, 'nothing reaches the webview before its ready');
+    assert.equal(r.posted.length, 0);
+    await ctl.receive({ type: 'ready' });
+    await early;
+    const types = r.posted.map((m) => m.type);
+    assert.equal(types[0], 'init');
+    assert.deepEqual(r.posted.filter((m) => m.type === 'setTextFilter'), [{ type: 'setTextFilter', text: 'run:early' }]);
+    await ctl.setTextFilter('run:later');
+    assert.deepEqual(r.posted.at(-1), { type: 'setTextFilter', text: 'run:later' });
+  });
+
   test('clear forgets the history; a reloaded webview gets only what came after', async (t) => {
     const r = recorder();
     const ctl = new InspectorController(sb.backend, r.services, (m) => r.posted.push(m), { batchIntervalMs: 30 });

@@ -45,6 +45,7 @@ const PURE_SANDBOX_MODULES: Readonly<Record<string, string>> = {
   'sandbox/xmpp/stanza-validator.ts': "a pure function that checks a stanza's XML text against RFC 6120 §8 before the host sends it; no session, no routing",
   'sandbox/xmpp/xml/parser.ts': "the validator's XML parser: a restricted XML (RFC 6120 §11.1) parser object fed strings or bytes; no socket, no Node API",
   'sandbox/xmpp/xml/utf8.ts': 'one function: the UTF-8 length of a string',
+  'sandbox/xmpp/xml/serialize.ts': "XML escaping and element serialisation as functions (the scenario parser escapes ${…} values with escapeAttr); type imports only",
   'sandbox/xmpp/jid.ts': 'JID parsing and validation (RFC 7622) as functions; no state',
   'sandbox/scaffold/render.ts': "the project templates' renderer (issue 9): reads templates/ with node:fs and substitutes variables; Node builtins only, no server, no state",
   'sandbox/scenario/parser.ts': "the scenario (.scs) parser: text to a Script with line ranges and errors; no Node API, no I/O (the editor's Test Explorer lists steps with it)",

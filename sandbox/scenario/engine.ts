@@ -18,7 +18,6 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type { Sandbox } from '../index';
 import type { OutcomeEvent, TraceEvent } from '../trace/events';
 import { parseJid } from '../xmpp/jid';
-import { escapeAttr } from '../xmpp/xml/serialize';
 import { QueueActor, StanzaActor, withTimeout } from './actors';
 import { matchStanza, matchText, prettyXml, type MatchResult } from './matcher';
 import { domainRewrite, parseXmlBlock, substituteVariables, type Action, type Character, type ScenarioError, type Script, type Tag, type Verb } from './parser';
@@ -178,9 +177,10 @@ function resolve(env: Env, text: string, xml: boolean): string {
         if (ref.full && !resource) throw new StepFailure(`${written}: ${c.name} has not connected yet, so has no full JID`);
         value = ref.full ? `${j.bare}/${resource}` : j.bare;
       }
-      return xml ? escapeAttr(value) : value;
+      return value;
     },
     env.rewrite,
+    xml,
   );
 }
 

@@ -21,6 +21,7 @@ import { closest, didYouMean } from '../text';
 import { OUTCOMES, type Outcome } from '../trace/events';
 import { parseJid, type Jid } from '../xmpp/jid';
 import { XmlStreamParser } from '../xmpp/xml/parser';
+import { escapeAttr } from '../xmpp/xml/serialize';
 
 /** 1-based, inclusive. */
 export interface LineRange {
@@ -135,17 +136,18 @@ export function parseVariable(inner: string): VariableRef | null {
 }
 
 /**
- * A step's text with each `${…}` replaced by `valueOf` (which escapes it as the caller needs)
+ * A step's text with each `${…}` replaced by `valueOf`'s value (escaped for XML when `xml`)
  * and the text around them passed through `rewrite` (the --domain rewrite). One place for the
  * runner and the editor's Send This Step. The parser has checked every variable by then.
  */
-export function substituteVariables(text: string, valueOf: (ref: VariableRef, written: string) => string, rewrite: (text: string) => string = (t) => t): string {
+export function substituteVariables(text: string, valueOf: (ref: VariableRef, written: string) => string, rewrite: (text: string) => string = (t) => t, xml = false): string {
   let out = '';
   let last = 0;
   for (const m of text.matchAll(VARIABLE)) {
     out += rewrite(text.slice(last, m.index));
     last = m.index + m[0].length;
-    out += valueOf(parseVariable(m[1]!)!, m[0]);
+    const value = valueOf(parseVariable(m[1]!)!, m[0]);
+    out += xml ? escapeAttr(value) : value;
   }
   return out + rewrite(text.slice(last));
 }

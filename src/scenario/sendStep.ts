@@ -47,8 +47,6 @@ export interface SentStep {
 
 export class SendStepError extends Error {}
 
-const escapeAttr = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** The character's session in the sandbox: its declared resource if bound, else any of its bare JID's. */
 function sessionOf(c: Character, sessions: readonly SessionInfo[], rewrite: (t: string) => string): string | undefined {
   if (c.class !== 'Client' || !c.jid) return undefined;
@@ -136,9 +134,10 @@ function resolve(script: Script, text: string, sessions: readonly SessionInfo[],
         if (!bound && !resource) throw new SendStepError(`${written}: ${c.name} is not connected to the sandbox and declares no resource, so has no full JID`);
         value = bound ?? `${jid.bare}/${resource}`;
       }
-      return xml ? escapeAttr(value) : value;
+      return value;
     },
     rewrite,
+    xml,
   );
 }
 

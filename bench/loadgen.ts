@@ -31,6 +31,12 @@ export interface OpenJob {
   bodyBytes: number;
   warmupMs: number;
   seconds: number;
+  /**
+   * Stop sending when the time is up, then wait (up to 120 s) until the receiver has every
+   * message sent, and report how many each sender sent (LoadResult.sent): a flood whose every
+   * message can be looked for afterwards (test/webview/flood.test.ts). Bodies start `<sender>:<n>:`.
+   */
+  drain?: boolean;
 }
 export interface LoginJob {
   kind: 'logins';
@@ -48,6 +54,8 @@ export interface LoadResult {
   p99: number;
   /** The load generator's own CPU while measuring, ms. */
   cpuMs: number;
+  /** With `drain`: messages each sender sent (numbered 0 to sent - 1), all of them received. */
+  sent?: number[];
 }
 
 const HEADER = `<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
@@ -152,6 +160,7 @@ async function traffic(job: ClosedJob | OpenJob): Promise<LoadResult> {
   let measuring = false;
   let stopping = false;
   let count = 0;
+  let received = 0;
   const lat: number[] = [];
   const send = (i: number) => {
     const n = next[i]!++;
@@ -162,6 +171,7 @@ async function traffic(job: ClosedJob | OpenJob): Promise<LoadResult> {
   const got = (i: number, n: number) => {
     const t0 = sentAt[i]?.[n & (RING - 1)];
     if (t0 === undefined) return;
+    received++;
     if (measuring) {
       count++;
       lat.push(performance.now() - t0);
@@ -193,9 +203,15 @@ async function traffic(job: ClosedJob | OpenJob): Promise<LoadResult> {
   const cpu = cpuMs(cpu0);
   stopping = true;
   if (timer) clearInterval(timer);
+  const total = () => next.reduce((a, b) => a + b, 0);
+  if (job.kind === 'open' && job.drain) {
+    const until = performance.now() + 120_000;
+    while (received < total() && performance.now() < until) await new Promise((r) => setTimeout(r, 20));
+    if (received < total()) throw new Error(`drain: ${total() - received} of ${total()} messages never reached the receiver`);
+  }
   for (const c of sink ? [sink, ...clients] : clients) c.sock.destroy();
   lat.sort((a, b) => a - b);
-  return { count, seconds, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), cpuMs: cpu };
+  return { count, seconds, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), cpuMs: cpu, ...(job.kind === 'open' && job.drain ? { sent: [...next] } : {}) };
 }
 
 async function logins(job: LoginJob): Promise<LoadResult> {

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { ControlEvent } from '../sandbox/control/api';
 import { IpcControlClient } from '../sandbox/control/ipc-client';
 
 export class Missing extends Error {}
@@ -93,8 +94,8 @@ export type TraceMode = 'off' | 'on' | 'sub';
 
 export interface SandboxServer extends Server {
   queuePort: number;
-  /** 'sub' only: trace events the host received, and packets the throttle left out. */
-  received?: { events: number; droppedPackets: number };
+  /** 'sub' only: trace events and packets (arrivals) the host received, and packets the throttle left out. */
+  received?: { events: number; packets: number; droppedPackets: number };
 }
 
 /**
@@ -109,8 +110,15 @@ export async function sandbox(mode: TraceMode, execArgv: string[] = []): Promise
     { dataDir, logLevel: 'error', xmpp: { c2sPort: 0, wsPort: -1, componentPort: -1 }, queue: { port: 0 }, bridge: { enabled: false }, trace: { enabled: mode !== 'off' } },
     { execArgv },
   );
-  const received = { events: 0, droppedPackets: 0 };
-  const off = mode === 'sub' ? client.onEvent((e) => (e.type === 'trace' ? ((received.events += e.events.length), (received.droppedPackets += e.dropped ?? 0)) : undefined), { trace: true }) : null;
+  const received = { events: 0, packets: 0, droppedPackets: 0 };
+  const onTrace = (e: ControlEvent) => {
+    if (e.type !== 'trace') return;
+    received.events += e.events.length;
+    for (const x of e.events) if (x.type === 'arrival') received.packets++;
+    received.droppedPackets += e.dropped ?? 0;
+  };
+  // As the stanza inspector subscribes: summaries (src/inspector/controller.ts).
+  const off = mode === 'sub' ? client.onEvent(onTrace, { trace: 'summary' }) : null;
   const ep = client.status!.endpoints!;
   return {
     port: Number(new URL(ep.c2s).port),

@@ -49,7 +49,8 @@ function measure(mode: Mode): number {
   const config = resolveConfig({ dataDir });
   const trace = new TraceBus({ capacity: config.trace.bufferSize, enabled: mode !== 'off', flushIntervalMs: 50 });
   let seen = 0;
-  if (mode === 'sub') trace.subscribe((events) => (seen += events.length));
+  // As the stanza inspector subscribes (over IPC, src/inspector/controller.ts): summaries.
+  if (mode === 'sub') trace.subscribe((events) => (seen += events.length), { summary: true });
   const core = createSessionManagerCore({ config, trace, log: new LogHub('error').logger() });
   const login = (full: string) => {
     const s = new MemorySession();

@@ -56,7 +56,7 @@ const targets = (opt('targets')?.split(',') as XmppTarget[] | undefined) ?? XMPP
 /** The users every routing scenario logs in as (Prosody needs them as accounts). */
 const ROUTING_USERS = ['sink', ...Array.from({ length: 8 }, (_, i) => `sender${i}`)];
 
-function startXmpp(t: XmppTarget, users: readonly string[]): Promise<Server & { received?: { events: number; droppedPackets: number } }> {
+function startXmpp(t: XmppTarget, users: readonly string[]): Promise<Server & { received?: { events: number; packets: number; droppedPackets: number } }> {
   if (t === 'ejabberd') return ejabberd();
   if (t === 'prosody') return prosody(users);
   const mode = t.slice('sandbox-'.length) as TraceMode;
@@ -140,8 +140,9 @@ async function routingRound(round: number): Promise<void> {
         let note: string | undefined;
         if (before && server.received) {
           const ev = server.received.events - before.events;
+          const got = server.received.packets - before.packets;
           const left = server.received.droppedPackets - before.droppedPackets;
-          note = `${ev} events to the host, ${left} packets left out`;
+          note = `${got} packets (${ev} events) to the host, ${left} packets left out`;
         }
         record(sc.name, t, { value: sc.figure(r), serverCpuPct: pct(serverCpuMs, r.seconds), loadCpuPct: pct(r.cpuMs, r.seconds), serverUsPerOp: (serverCpuMs * 1000) / r.count, note });
         console.error(`  round ${round} ${sc.name.padEnd(14)} ${LABEL[t]!.padEnd(30)} ${sc.figure(r).toFixed(sc.unit === 'ms' ? 2 : 0)} ${sc.unit}  server ${pct(serverCpuMs, r.seconds).toFixed(0)}% CPU, load generator ${pct(r.cpuMs, r.seconds).toFixed(0)}%${note ? `  (${note})` : ''}`);

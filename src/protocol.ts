@@ -11,10 +11,10 @@
 // It imports from the sandbox only the trace contract (plain data) and the stanza validator
 // (no Node APIs either).
 
-import type { TraceEvent } from '../sandbox/trace/events';
+import { TRACE_PACKETS_MAX, type TraceEvent } from '../sandbox/trace/events';
 
 // The webview imports the trace contract through this file only (one shared module).
-export { STAGES, TRACE_SCHEMA_VERSION } from '../sandbox/trace/events';
+export { isSummaryEvent, STAGES, TRACE_SCHEMA_VERSION } from '../sandbox/trace/events';
 export type { ArrivalEvent, Outcome, OutcomeEvent, PacketTraceEvent, PluginEvent, QueueEvent, Stage, StageEvent, TraceEvent, Verdict } from '../sandbox/trace/events';
 
 // The sandbox's stanza check: the composer runs it as you type, the host before stanza.inject.
@@ -25,10 +25,16 @@ export const INSPECTOR_PROTOCOL_VERSION = 1 as const;
 /** The webview panel's view type (also the serializer's key). */
 export const INSPECTOR_VIEW_TYPE = 'xmppSandbox.inspector';
 
-/** Host-side bounded history and the batching the host applies before posting. */
-export const HOST_HISTORY_MAX_EVENTS = 100_000;
+/**
+ * Host-side bounded history and the batching the host applies before posting. The history
+ * holds summaries (isSummaryEvent: about 4 events per packet pass), so 400,000 events are
+ * about 100,000 packets.
+ */
+export const HOST_HISTORY_MAX_EVENTS = 400_000;
 export const HOST_BATCH_INTERVAL_MS = 100;
 export const HOST_BATCH_MAX_EVENTS = 5_000;
+/** At most this many packet ids in one 'detail' request (an export asks in several): the sandbox's own limit. */
+export { TRACE_PACKETS_MAX as DETAIL_MAX_PACKETS } from '../sandbox/trace/events';
 
 /** Limits the validator enforces on webview input. */
 export const LIMITS = {
@@ -56,8 +62,20 @@ export type HostMessage =
    * `sandboxRun` numbers the sandbox runs (start to stop) this panel has seen, 1 for the first.
    */
   | { type: 'init'; protocol: typeof INSPECTOR_PROTOCOL_VERSION; running: boolean; sessions: SessionView[]; components: string[]; domain: string | null; sandboxRun: number }
-  /** A batch of trace events, oldest first; `sandboxRun` is set when they are from an earlier sandbox run. */
+  /**
+   * A batch of trace events, oldest first; `sandboxRun` is set when they are from an earlier
+   * sandbox run. These are summaries (isSummaryEvent): each packet's arrival, plugin verdicts
+   * and outcome, the list's needs; its stage timeline comes with 'detail', on request.
+   */
   | { type: 'trace'; events: TraceEvent[]; sandboxRun?: number }
+  /**
+   * Answer to a 'detail' request: every event the sandbox's trace ring still holds of those
+   * packets (stages included), oldest first. `missing` lists the requested ids the ring no
+   * longer holds (or that are from an earlier sandbox run, whose ring is gone).
+   */
+  | { type: 'detail'; requestId: number; events: TraceEvent[]; missing: string[] }
+  /** Packets the sandbox left out of the live stream under a flood, since the list was last cleared. */
+  | { type: 'leftOut'; total: number }
   /** Forget every event shown so far (the user cleared the list, or the webview is refilled). */
   | { type: 'reset'; reason: 'cleared' }
   /**
@@ -96,7 +114,12 @@ export type WebviewMessage =
    * Save as Scenario: the sandbox records its trace from `from` to `to` (ms since the epoch: the
    * visible stanzas' span), of the sessions `jids` (all when empty), as a .scs the host saves.
    */
-  | { type: 'saveScenario'; from: number; to: number; jids: string[] };
+  | { type: 'saveScenario'; from: number; to: number; jids: string[] }
+  /**
+   * The full trace (stage timeline included) of packets of the current sandbox run: the
+   * details pane asks for the selected stanza's passes, an export for every visible packet.
+   */
+  | { type: 'detail'; requestId: number; packetIds: string[] };
 
 export type Validated<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -168,6 +191,13 @@ export function validateWebviewMessage(raw: unknown): Validated<WebviewMessage> 
       err = onlyKeys(raw, ['type', 'from', 'to', 'jids']);
       if (!err && !(typeof raw.from === 'number' && typeof raw.to === 'number' && Number.isFinite(raw.from) && Number.isFinite(raw.to) && raw.from <= raw.to)) err = "'from' and 'to' must be times, 'from' first";
       if (!err && !(Array.isArray(jids) && jids.length <= 100 && jids.every((j) => typeof j === 'string' && j.length <= LIMITS.jidChars && looksLikeJid(j)))) err = "'jids' must be a list of JIDs";
+      break;
+    }
+    case 'detail': {
+      const ids = raw.packetIds;
+      err = onlyKeys(raw, ['type', 'requestId', 'packetIds']) ?? count(raw, 'requestId');
+      if (!err && !(Array.isArray(ids) && ids.length <= TRACE_PACKETS_MAX && ids.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 64)))
+        err = `'packetIds' must be a list of at most ${TRACE_PACKETS_MAX} packet ids`;
       break;
     }
     default:

@@ -40,6 +40,8 @@ const ROOMS = ['sandbox', 'src', 'webview'] as const;
 const PURE_SANDBOX_MODULES: Readonly<Record<string, string>> = {
   'sandbox/xmpp/vocabulary.ts': 'XMPP names as constants (RFC 6120 §4.9.3 and §8.3.3 conditions, namespaces, the four stages); no imports at all',
   'sandbox/trace/events.ts': 'the trace contract: JSON-serialisable types plus TRACE_SCHEMA_VERSION, and STAGES re-exported from the vocabulary',
+  'sandbox/trace/columns.ts': "the trace ring's column table (how each field of each event type is kept): constant data and types, values from events.ts only",
+  'sandbox/trace/wire.ts': 'a trace batch to and from its IPC form (encodeBatch/decodeBatch): functions over plain data, driven by the column table',
   'sandbox/control/api.ts': "the control API's types, its ControlError class and the IPC config variable's name; nothing that starts or opens anything",
   'sandbox/control/ipc-client.ts': "the host's end of the IPC control channel: request/response bookkeeping over a child process's message port, no server code",
   'sandbox/xmpp/stanza-validator.ts': "a pure function that checks a stanza's XML text against RFC 6120 §8 before the host sends it; no session, no routing",

@@ -3,6 +3,10 @@
 // (preprocess → process → postprocess → filter, each plugin with verdict and µs) and outcome,
 // and the pretty-printed XML of the input and of every output packet. A dead letter shows
 // its lists, its reason and the item.
+//
+// The host posts summaries: a pass's stage timeline comes with 'detail' (main.ts asks for it).
+// Until then, or when the sandbox's ring no longer holds it, a sentence stands where the stages
+// would be; the plugin verdicts and the outcome, part of the summary, still show.
 
 import { STAGES, type QueueEvent, type TraceEvent } from '../src/protocol';
 import { h, icon, clear, type Child } from './dom';
@@ -115,7 +119,15 @@ export function renderDetails(root: HTMLElement, selected: PacketRecord, model: 
       passes.length > 1
         ? h('div', { class: 'pass-title' }, `${i + 1}. ${q.arrival?.direction === 'out' ? 'for the sender (out)' : 'for the receiver (in)'} · `, link(q.id, model, q.packetId), ` · ${statusOf(q, model).text}`)
         : null;
-    const section = h('section', { class: `pass${q.id === selected.id && passes.length > 1 ? ' selected-pass' : ''}`, data: { pass: q.id }, attrs: { 'aria-label': `Pass ${i + 1} of ${passes.length}: ${q.packetId}` } }, title, timelineOf(q, model));
+    const state = timelineState(q, model);
+    const note = state === 'full' ? null : h('p', { class: 'timeline-note' }, TIMELINE_NOTES[state]);
+    const section = h(
+      'section',
+      { class: `pass${q.id === selected.id && passes.length > 1 ? ' selected-pass' : ''}`, data: { pass: q.id, timeline: state }, attrs: { 'aria-label': `Pass ${i + 1} of ${passes.length}: ${q.packetId}` } },
+      title,
+      note,
+      timelineOf(q, model, state === 'full'),
+    );
     root.append(section);
   });
 
@@ -136,20 +148,44 @@ export function renderDetails(root: HTMLElement, selected: PacketRecord, model: 
   if (selected !== p) root.querySelector<HTMLElement>('.selected-pass')?.scrollIntoView({ block: 'nearest' });
 }
 
-/** One pass's four stages in order, each plugin with its verdict and µs, then the outcome. */
-function timelineOf(p: PacketRecord, model: PacketModel): HTMLElement {
-  const timeline = h('ol', { class: 'timeline' });
+type TimelineState = 'full' | 'loading' | 'gone';
+
+const TIMELINE_NOTES: Record<Exclude<TimelineState, 'full'>, string> = {
+  loading: 'Loading the stage timeline\u2026',
+  gone: "The sandbox's trace buffer no longer holds this packet's stage timeline.",
+};
+
+/**
+ * 'full': the stage events are here (they came live, or with 'detail'). 'loading': asked for
+ * (or about to be). 'gone': the ring lost them, or the pass is of an earlier run (whose ring went
+ * with it).
+ */
+function timelineState(p: PacketRecord, model: PacketModel): TimelineState {
+  if (p.hasStages || p.detail === 'full') return 'full';
+  return model.needsDetail(p) ? 'loading' : 'gone';
+}
+
+/**
+ * One pass's four stages in order, each plugin with its verdict and µs, then the outcome.
+ * Without the stage events (`full` false) only the stages plugins name are listed: which
+ * stages it entered, skipped, and how long each took is not known.
+ */
+function timelineOf(p: PacketRecord, model: PacketModel, full: boolean): HTMLElement {
+  const timeline = h('ol', { class: `timeline${full ? '' : ' partial'}` });
   for (const stage of STAGES) {
     const s = p.stages[stage];
-    const item = h(
-      'li',
-      {
-        class: `stage ${s ? (s.left ? 'done' : 'open') : 'skipped'}`,
-        data: { stage },
-        title: s ? undefined : 'No events for this stage: no plugin here handles this stanza, or an earlier stage stopped it',
-      },
-      h('div', { class: 'stage-title' }, h('span', { class: 'stage-name' }, stage), h('span', { class: 'stage-time' }, s ? (s.left ? duration(s.durationUs) : 'running') : 'skipped')),
-    );
+    if (!full && !s?.plugins.length) continue;
+    const item = full
+      ? h(
+          'li',
+          {
+            class: `stage ${s ? (s.left ? 'done' : 'open') : 'skipped'}`,
+            data: { stage },
+            title: s ? undefined : 'No events for this stage: no plugin here handles this stanza, or an earlier stage stopped it',
+          },
+          h('div', { class: 'stage-title' }, h('span', { class: 'stage-name' }, stage), h('span', { class: 'stage-time' }, s ? (s.left ? duration(s.durationUs) : 'running') : 'skipped')),
+        )
+      : h('li', { class: 'stage pending', data: { stage } }, h('div', { class: 'stage-title' }, h('span', { class: 'stage-name' }, stage)));
     if (s?.plugins.length) {
       const plugins = h('ul', { class: 'plugins' });
       for (const e of s.plugins) {

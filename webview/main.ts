@@ -4,6 +4,8 @@
 // Handshake: we post {type:'ready'} once our listener is installed; the host answers with
 // 'init' and then the history as 'trace' batches (earlier sandbox runs first, tagged with
 // their run). A restart arrives as 'newSandboxRun': what is shown stays, as an earlier run.
+// The history and the live stream are summaries: the stage timelines of the selected stanza's
+// passes, and of every exported packet, are asked for with 'detail'.
 
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
@@ -13,7 +15,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode/codicons/dist/codicon.css';
 import './styles.css';
 
-import type { FilterState, HostMessage, InspectorViewState, SessionView, TraceEvent } from '../src/protocol';
+import { DETAIL_MAX_PACKETS, type FilterState, type HostMessage, type InspectorViewState, type SessionView, type TraceEvent } from '../src/protocol';
 import { Composer } from './composer';
 import { eventsOf, renderDetails, renderEmpty } from './details';
 import { byId, h } from './dom';
@@ -38,6 +40,8 @@ let pausedCount = 0;
 let running = false;
 let requestCounter = 0;
 const pendingSends = new Map<number, { as: string; xml: string }>();
+/** Packets the sandbox left out of the live stream under a flood (the host's latest total). */
+let leftOut = 0;
 
 // ---------------------------------------------------------------- layout
 
@@ -70,6 +74,7 @@ const toolbar = new Toolbar({
   },
   clear() {
     model.clear();
+    leftOut = 0;
     pausedBatches = [];
     pausedCount = 0;
     select(null);
@@ -77,9 +82,8 @@ const toolbar = new Toolbar({
     vscode.postMessage({ type: 'clear' });
   },
   exportVisible() {
-    const events = eventsOf(visible, model, !bothPasses);
-    const jsonl = events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '';
-    vscode.postMessage({ type: 'export', jsonl, count: events.length });
+    // The rows as they are now: the list may grow while the stage timelines are fetched.
+    void exportRows(visible.slice(), !bothPasses);
   },
   saveScenario() {
     let from = Infinity;
@@ -170,7 +174,8 @@ function updateStatus(): void {
   const earlier = model.earlierCount;
   if (earlier) text += ` (${earlier} packets from an earlier run)`;
   text += ` · ${model.eventCount} events`;
-  if (model.missedEvents) text += ` · ${model.missedEvents} missed`;
+  s.dataset.leftOut = String(leftOut);
+  if (leftOut) text += ` · ${leftOut} left out`;
   if (paused) text += ` · paused, ${pausedCount} new events waiting`;
   s.textContent = text;
   toolbar.setFiltersActive(predicate.active);
@@ -225,8 +230,10 @@ function renderSelected(): void {
     const shown = p ? rowKey(p.id) : '';
     const keepScroll = p && details.dataset.packet === shown ? details.scrollTop : 0;
     details.dataset.packet = shown;
-    if (p) renderDetails(details, p, model, detailActions, { grouped: !bothPasses });
-    else renderEmpty(details, selected ? `Stanza ${selected} is no longer in the inspector's history (cleared, or trimmed). Select a stanza to see its path through the pipeline.` : 'Select a stanza to see its path through the pipeline.');
+    if (p) {
+      renderDetails(details, p, model, detailActions, { grouped: !bothPasses });
+      void fetchDetail(bothPasses ? [p] : model.passesOf(model.rowOf(p)));
+    } else renderEmpty(details, selected ? `Stanza ${selected} is no longer in the inspector's history (cleared, or trimmed). Select a stanza to see its path through the pipeline.` : 'Select a stanza to see its path through the pipeline.');
     if (keepScroll) details.scrollTop = keepScroll;
   });
 }
@@ -287,6 +294,82 @@ function ingestBatch(events: TraceEvent[], run?: number): void {
   }
 }
 
+// ---------------------------------------------------------------- stage timelines on demand
+
+/** A host that never answers (an older one, a failed call) must not hold an export forever. */
+const DETAIL_TIMEOUT_MS = 60_000;
+/** Packet ids (current run) asked for and not answered yet: never asked twice at once. */
+const detailInFlight = new Set<string>();
+const detailRequests = new Map<number, { ids: string[]; run: number; answered: Promise<void>; settle: () => void }>();
+
+/** Ask for the full trace of those of `records` that need it and are not asked for yet, in one request. */
+function fetchDetail(records: readonly PacketRecord[]): Promise<void> {
+  const ids = records.filter((p) => model.needsDetail(p) && !detailInFlight.has(p.packetId)).map((p) => p.packetId);
+  return ids.length ? requestDetail(ids.slice(0, DETAIL_MAX_PACKETS)) : Promise.resolve();
+}
+
+/** Resolves when the host answered (the answer applied) or the request timed out. */
+function requestDetail(ids: string[]): Promise<void> {
+  const requestId = ++requestCounter;
+  for (const id of ids) detailInFlight.add(id);
+  let settle = (): void => undefined;
+  const answered = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      // Unanswered: the ids may be asked again (a re-render of the selection does).
+      if (takeDetailRequest(requestId)) renderSelected();
+    }, DETAIL_TIMEOUT_MS);
+    settle = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  detailRequests.set(requestId, { ids, run: model.sandboxRun, answered, settle });
+  vscode.postMessage({ type: 'detail', requestId, packetIds: ids });
+  return answered;
+}
+
+function takeDetailRequest(requestId: number): { ids: string[]; run: number } | undefined {
+  const req = detailRequests.get(requestId);
+  if (!req) return undefined;
+  detailRequests.delete(requestId);
+  // Ids of an ended run are no longer in flight (the new run's p1 is another packet).
+  if (req.run === model.sandboxRun) for (const id of req.ids) detailInFlight.delete(id);
+  req.settle();
+  return req;
+}
+
+function applyDetailAnswer(m: Extract<HostMessage, { type: 'detail' }>): void {
+  const req = takeDetailRequest(m.requestId);
+  // Packet ids start again with each run: an answer about an ended run would merge into strangers.
+  if (!req || req.run !== model.sandboxRun) return;
+  const changed = model.applyDetail(m.events, m.missing);
+  if (!changed.size) return;
+  // An outcome or plugin verdict the live stream had not brought yet may change what the filters match.
+  if (predicate.active) reindex();
+  else {
+    list.setItems(visible);
+    updateStatus();
+  }
+  const sel = selected ? model.byId.get(selected) : undefined;
+  if (sel && (bothPasses ? [sel] : model.passesOf(model.rowOf(sel))).some((q) => changed.has(q))) renderSelected();
+}
+
+/**
+ * Export the rows' events as JSON lines: first the stage timelines of the packets that have
+ * only their summary (in requests of at most DETAIL_MAX_PACKETS, one after the other), so the
+ * export holds every event the sandbox's ring still has.
+ */
+async function exportRows(rows: readonly PacketRecord[], grouped: boolean): Promise<void> {
+  const records = rows.flatMap((p) => (grouped ? model.passesOf(p) : [p]));
+  const ids = records.filter((p) => model.needsDetail(p) && !detailInFlight.has(p.packetId)).map((p) => p.packetId);
+  for (let i = 0; i < ids.length; i += DETAIL_MAX_PACKETS) await requestDetail(ids.slice(i, i + DETAIL_MAX_PACKETS));
+  // Asked for before (the selection's): wait for those answers too.
+  await Promise.all([...detailRequests.values()].map((r) => r.answered));
+  const events = eventsOf(rows, model, grouped);
+  const jsonl = events.length ? events.map((e) => JSON.stringify(e)).join('\n') + '\n' : '';
+  vscode.postMessage({ type: 'export', jsonl, count: events.length });
+}
+
 // ---------------------------------------------------------------- host messages
 
 function setRunning(r: boolean, domain: string | null): void {
@@ -332,6 +415,7 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
     case 'reset':
       // A refill follows: the same history comes back, so the selection stays.
       model.clear();
+      leftOut = 0;
       pausedBatches = [];
       pausedCount = 0;
       reindex();
@@ -346,6 +430,7 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
       // A new sandbox run numbers packets from p1 again: the runs so far are re-keyed and kept;
       // the selection follows its record, and a stanza sent just before no longer waits.
       const renamed = model.startSandboxRun(m.sandboxRun);
+      detailInFlight.clear();
       pendingSelect = null;
       if (selected) select(renamed.get(selected) ?? selected, false);
       reindex();
@@ -368,6 +453,13 @@ window.addEventListener('message', (ev: MessageEvent<HostMessage>) => {
       }
       break;
     }
+    case 'detail':
+      applyDetailAnswer(m);
+      break;
+    case 'leftOut':
+      leftOut = m.total;
+      updateStatus();
+      break;
     case 'exportResult':
       toolbar.status.dataset.exported = m.path ?? '';
       break;

@@ -5,11 +5,14 @@
 // (its outcome may come 100 ms after its arrival), so `apply` reports which records it
 // created and which it only updated, and the list view re-filters just those.
 //
+// The host posts summaries (isSummaryEvent: arrival, plugin verdicts, outcome); a packet's
+// stage timeline is fetched when someone looks at it ('detail') and merged by `applyDetail`.
+//
 // Records are keyed by packet id in the current sandbox run. A restart starts the ids again
 // (p1, p2, ...), so the records of the runs before are re-keyed `<packetId>@<run>` and kept,
 // marked as an earlier run, until the user clears the list.
 
-import type { ArrivalEvent, OutcomeEvent, PacketTraceEvent, PluginEvent, QueueEvent, Stage, TraceEvent } from '../src/protocol';
+import type { ArrivalEvent, OutcomeEvent, PacketTraceEvent, PluginEvent, QueueEvent, Stage, StageEvent, TraceEvent } from '../src/protocol';
 
 export interface StageRecord {
   entered: boolean;
@@ -49,7 +52,12 @@ export interface PacketRecord {
   deadLetter?: QueueEvent;
   /** Bumped on every change (the list re-renders a recycled row only when it moved). */
   rev: number;
+  /** Every event of the packet, in seq order. */
   events: TraceEvent[];
+  /** A stage event came live: the record was built from full events and needs no 'detail'. */
+  hasStages: boolean;
+  /** The fetched trace: 'full' merged in, 'gone' when the sandbox's ring no longer held it. */
+  detail?: 'full' | 'gone';
 }
 
 export interface ApplyResult {
@@ -66,14 +74,13 @@ export class PacketModel {
   private readonly iqById = new Map<string, PacketRecord[]>();
   eventCount = 0;
   queueEventCount = 0;
-  /** The current run's last seq. */
+  /** The current run's last seq (summaries leave gaps: the stage events in between). */
   lastSeq = 0;
-  /** Events the sandbox's ring dropped before we saw them (gaps in seq). */
-  missedEvents = 0;
   /** The current sandbox run (the host numbers them; 1 for the first). */
   sandboxRun = 1;
 
-  constructor(readonly maxEvents = 250_000) {}
+  /** Summaries are about 4 events per pass: 400,000 events hold about 100,000 passes. */
+  constructor(readonly maxEvents = 400_000) {}
 
   /** Records from runs before the current one. */
   get earlierCount(): number {
@@ -98,10 +105,7 @@ export class PacketModel {
       updated.add(q);
     };
     for (const e of events) {
-      if (current) {
-        if (this.lastSeq && e.seq > this.lastSeq + 1) this.missedEvents += e.seq - this.lastSeq - 1;
-        if (e.seq > this.lastSeq) this.lastSeq = e.seq;
-      }
+      if (current && e.seq > this.lastSeq) this.lastSeq = e.seq;
       if (e.type === 'queue') {
         this.queueEventCount++;
         // A dead letter is a row of its own: an item that never became a packet.
@@ -115,6 +119,8 @@ export class PacketModel {
       }
       const id = this.keyOf(e.packetId, run);
       let p = this.byId.get(id);
+      // A live event a 'detail' answer already brought (the two travel apart).
+      if (p?.detail === 'full' && hasSeq(p.events, e.seq)) continue;
       if (!p) {
         p = this.record(id, e.packetId, run, e.seq);
         added.push(p);
@@ -152,20 +158,17 @@ export class PacketModel {
             else this.iqById.set(e.id, [p]);
           }
           break;
-        case 'stage': {
-          const s = (p.stages[e.stage] ??= { entered: false, left: false, plugins: [] });
-          if (e.phase === 'enter') s.entered = true;
-          else {
-            s.left = true;
-            s.durationUs = e.durationUs;
-          }
+        case 'stage':
+          p.hasStages = true;
+          addStage(p, e);
           break;
-        }
         case 'plugin':
           p.plugins.push(e);
-          (p.stages[e.stage] ??= { entered: true, left: false, plugins: [] }).plugins.push(e);
+          addPlugin(p, e);
           break;
         case 'outcome': {
+          // Its detail was fetched in flight, before the outcome: the stages after are missing.
+          if (p.detail === 'full' && !p.outcome) p.detail = undefined;
           p.outcome = e;
           // A delivery's outcome decides whether the stored packet reads "delivered later".
           const stored = p.storedAs ? this.byId.get(p.storedAs) : undefined;
@@ -183,7 +186,7 @@ export class PacketModel {
   }
 
   private record(id: string, packetId: string, run: number, firstSeq: number): PacketRecord {
-    const p: PacketRecord = { id, packetId, sandboxRun: run, firstSeq, stages: {}, plugins: [], children: [], laterDeliveries: [], rev: 0, events: [] };
+    const p: PacketRecord = { id, packetId, sandboxRun: run, firstSeq, stages: {}, plugins: [], children: [], laterDeliveries: [], rev: 0, events: [], hasStages: false };
     this.packets.push(p);
     this.byId.set(id, p);
     return p;
@@ -268,7 +271,61 @@ export class PacketModel {
     this.eventCount = 0;
     this.queueEventCount = 0;
     this.lastSeq = 0;
-    this.missedEvents = 0;
+  }
+
+  /** Whether `p`'s stage timeline has to be fetched: a summarized packet of the current run, not asked for yet. */
+  needsDetail(p: PacketRecord): boolean {
+    return !!p.arrival && p.sandboxRun === this.sandboxRun && !p.hasStages && p.detail === undefined;
+  }
+
+  /**
+   * Merge a 'detail' answer (full events of current-run packets, seq order) into the records:
+   * events deduplicated by seq, stages and plugins rebuilt. The arrival was applied already, so
+   * the links (parent, passes, offline store) stand. `missing` packets become 'gone'. Returns
+   * the records changed. The cap is enforced by the next `apply` (a trim here could drop the
+   * very records an export is collecting).
+   */
+  applyDetail(events: readonly TraceEvent[], missing: readonly string[]): Set<PacketRecord> {
+    const changed = new Set<PacketRecord>();
+    const byPacket = new Map<PacketRecord, PacketTraceEvent[]>();
+    for (const e of events) {
+      if (e.type === 'queue') continue;
+      const p = this.byId.get(this.keyOf(e.packetId, this.sandboxRun));
+      if (p) (byPacket.get(p) ?? byPacket.set(p, []).get(p)!).push(e);
+    }
+    for (const [p, fetched] of byPacket) {
+      const hadOutcome = !!p.outcome;
+      const fresh = fetched.filter((e) => !hasSeq(p.events, e.seq));
+      p.events = [...p.events, ...fresh].sort((x, y) => x.seq - y.seq);
+      this.eventCount += fresh.length;
+      p.stages = {};
+      p.plugins = [];
+      for (const e of p.events) {
+        if (e.type === 'stage') addStage(p, e);
+        else if (e.type === 'plugin') {
+          p.plugins.push(e);
+          addPlugin(p, e);
+        } else if (e.type === 'outcome') p.outcome = e;
+      }
+      p.detail = 'full';
+      p.rev++;
+      changed.add(p);
+      // An outcome only the answer brought decides whether a stored packet reads "delivered later".
+      const stored = !hadOutcome && p.outcome && p.storedAs ? this.byId.get(p.storedAs) : undefined;
+      if (stored) changed.add(stored);
+    }
+    for (const id of missing) {
+      const p = this.byId.get(this.keyOf(id, this.sandboxRun));
+      if (!p || p.detail === 'full') continue;
+      p.detail = 'gone';
+      p.rev++;
+      changed.add(p);
+    }
+    for (const p of [...changed]) {
+      const row = this.rowOf(p);
+      if (row !== p) changed.add(row);
+    }
+    return changed;
   }
 
   /** The row a record shows in when passes are grouped: its sender's pass, if that is still here. */
@@ -314,6 +371,33 @@ export class PacketModel {
     }
     return out;
   }
+}
+
+function addStage(p: PacketRecord, e: StageEvent): void {
+  const s = (p.stages[e.stage] ??= { entered: false, left: false, plugins: [] });
+  if (e.phase === 'enter') s.entered = true;
+  else {
+    s.left = true;
+    s.durationUs = e.durationUs;
+  }
+}
+
+function addPlugin(p: PacketRecord, e: PluginEvent): void {
+  (p.stages[e.stage] ??= { entered: true, left: false, plugins: [] }).plugins.push(e);
+}
+
+/** Whether `events` (in seq order) holds the event numbered `seq` (binary search). */
+function hasSeq(events: readonly TraceEvent[], seq: number): boolean {
+  let lo = 0;
+  let hi = events.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = events[mid]!.seq;
+    if (s === seq) return true;
+    if (s < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 /** Bare JID of a JID string (RFC 7622 §3.1: resource after the first '/'). */

@@ -7,6 +7,7 @@
 import type { DeepPartial, SandboxConfig } from '../config';
 import type { JsonReport } from '../scenario/report';
 import type { TraceEvent } from '../trace/events';
+import type { WireBatch } from '../trace/wire';
 import type { Stage } from '../xmpp/vocabulary';
 
 export interface Endpoints {
@@ -136,6 +137,12 @@ export interface ControlMethods {
    */
   'stanza.inject': { params: { as: string; xml: string }; result: { packetId: string } };
   'trace.snapshot': { params: { sinceSeq?: number; limit?: number }; result: TraceEvent[] };
+  /**
+   * Every event of these packets the trace ring still holds, stages included, oldest first:
+   * the detail a summary subscriber (onEvent trace: 'summary') fetches for what it shows.
+   * At most TRACE_PACKETS_MAX (trace/events.ts) ids; ids the ring no longer holds yield nothing.
+   */
+  'trace.packets': { params: { packetIds: string[] }; result: TraceEvent[] };
   'trace.export': { params: { sinceSeq?: number }; result: { jsonl: string } };
   'trace.setEnabled': { params: { enabled: boolean }; result: { enabled: boolean } };
   'trace.clear': { params: Record<string, never>; result: { cleared: true } };
@@ -192,11 +199,17 @@ export type ControlEvent =
 
 export type ControlEventListener = (event: ControlEvent) => void;
 
+/**
+ * What a listener wants of the trace: nothing (false), every event (true), or each packet's
+ * summary (isSummaryEvent in trace/events.ts; the stage timeline on request, 'trace.packets').
+ */
+export type TraceSubscription = boolean | 'summary';
+
 /** The control surface: identical in-process and over IPC. */
 export interface ControlApi {
   call<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>>;
   /** Subscribe to events; returns the unsubscribe function. Subscribing to trace costs the sandbox, so it is opt-in. */
-  onEvent(listener: ControlEventListener, opts?: { trace?: boolean }): () => void;
+  onEvent(listener: ControlEventListener, opts?: { trace?: TraceSubscription }): () => void;
 }
 
 /** Error thrown by control calls, with a stable code. */
@@ -255,7 +268,7 @@ export class PortInUseError extends StartError {
 /** Parent → child */
 export type IpcRequest =
   | { kind: 'call'; id: number; method: ControlMethod; params: unknown }
-  | { kind: 'subscribe'; trace: boolean }
+  | { kind: 'subscribe'; trace: TraceSubscription }
   | { kind: 'unsubscribe' };
 
 /** Child → parent */
@@ -264,6 +277,8 @@ export type IpcMessage =
   | { kind: 'result'; id: number; result: unknown }
   | { kind: 'error'; id: number; code: string; message: string }
   | { kind: 'event'; event: ControlEvent }
+  /** A trace batch, compact (trace/wire.ts); the parent decodes it into a ControlEvent 'trace'. */
+  | { kind: 'trace'; batch: WireBatch; dropped?: number }
   | IpcFatal;
 
 /** Child → parent when the sandbox could not start: the error's fields (fatalOf / startErrorOf). */

@@ -13,8 +13,8 @@ import {
   type IpcRequest,
 } from './api';
 import type { Sandbox } from '../index';
-import type { TraceEvent } from '../trace/events';
 import { TraceThrottle } from '../trace/throttle';
+import { encodeBatch } from '../trace/wire';
 
 /** Parses the overrides the parent put in the environment; a bad value is a fatal, clear error. */
 export function readIpcConfig(env: NodeJS.ProcessEnv = process.env): ConfigOverrides {
@@ -65,7 +65,7 @@ export async function runIpcChild(createSandbox: (o: ConfigOverrides) => Sandbox
     if (!req || typeof req !== 'object') return;
     if (req.kind === 'subscribe') {
       unsubscribe?.();
-      unsubscribe = sandbox.control.onEvent(forward, { trace: req.trace === true });
+      unsubscribe = sandbox.control.onEvent(forward, { trace: req.trace === true || req.trace === 'summary' ? req.trace : false });
       return;
     }
     if (req.kind === 'unsubscribe') {
@@ -90,24 +90,28 @@ export async function runIpcChild(createSandbox: (o: ConfigOverrides) => Sandbox
 
 /**
  * Sends control events to the parent without letting a trace flood swamp it: trace batches
- * pass a TraceThrottle (whole packets over budget are left out and counted in `dropped`), and
- * while the IPC channel is backed up they wait in a bounded buffer instead of piling up in
- * Node's send queue. Other events (state, sessions, logs) always go at once.
+ * pass a TraceThrottle (whole packets over budget are left out and counted in `dropped`), go
+ * out compact (trace/wire.ts), and while the IPC channel is backed up (the parent is busy) wait
+ * encoded, in a bounded queue, instead of piling up in Node's send queue. Past the bound a new
+ * batch is left out whole, and the throttle leaves out the rest of its packets too, so the
+ * parent never gets half a packet. Other events (state, sessions, logs) always go at once.
  */
 export function createIpcEventSender(
   sendRaw: (m: IpcMessage, done: () => void) => unknown,
-  opts: { eventsPerSecond?: number; maxInFlight?: number; maxPending?: number } = {},
+  opts: { packetsPerSecond?: number; maxInFlight?: number; maxPending?: number } = {},
 ): (event: ControlEvent) => void {
-  const throttle = new TraceThrottle(opts.eventsPerSecond ?? 20_000);
+  const throttle = new TraceThrottle(opts.packetsPerSecond);
   const maxInFlight = opts.maxInFlight ?? 4;
-  const maxPending = opts.maxPending ?? 50_000;
+  // Events waiting, encoded (tens of bytes each): about 150,000 packets, 7 s of 20k msg/s.
+  const maxPending = opts.maxPending ?? 600_000;
   let inFlight = 0;
-  let pending: TraceEvent[] = [];
+  const queue: { m: IpcMessage & { kind: 'trace' }; events: number }[] = [];
+  let queued = 0;
   let dropped = 0;
-  const send = (event: ControlEvent) => {
+  const send = (m: IpcMessage) => {
     inFlight++;
     let settled = false;
-    sendRaw({ kind: 'event', event }, () => {
+    sendRaw(m, () => {
       if (settled) return;
       settled = true;
       inFlight--;
@@ -115,24 +119,34 @@ export function createIpcEventSender(
     });
   };
   const flush = () => {
-    if (inFlight >= maxInFlight || (pending.length === 0 && dropped === 0)) return;
-    const events = pending;
-    pending = [];
-    const event: ControlEvent = { type: 'trace', events };
-    if (dropped) event.dropped = dropped;
-    dropped = 0;
-    send(event);
+    while (inFlight < maxInFlight && queue.length > 0) {
+      const next = queue.shift()!;
+      queued -= next.events;
+      if (dropped) next.m.dropped = (next.m.dropped ?? 0) + dropped;
+      dropped = 0;
+      send(next.m);
+    }
+    if (inFlight < maxInFlight && dropped) {
+      // Only a count to tell: an empty batch carries it.
+      send({ kind: 'trace', batch: encodeBatch([]), dropped });
+      dropped = 0;
+    }
   };
   return (event) => {
-    if (event.type !== 'trace') return send(event);
+    if (event.type !== 'trace') return send({ kind: 'event', event });
     const r = throttle.filter(event.events);
     dropped += r.droppedPackets + (event.dropped ?? 0);
-    for (const e of r.events) pending.push(e);
-    if (pending.length > maxPending) {
-      // The parent has not read for a long while: give up on this backlog, say how much.
-      dropped += new Set(pending.map((e) => e.packetId)).size;
-      pending = [];
+    if (r.events.length === 0) return flush();
+    if (queued + r.events.length > maxPending) {
+      // The parent has not read for a long while: leave this batch's packets out, all of them.
+      const ids = new Set<string>();
+      for (const e of r.events) if (e.type === 'arrival') ids.add(e.packetId);
+      throttle.leaveOut(r.events);
+      dropped += ids.size;
+      return flush();
     }
+    queue.push({ m: { kind: 'trace', batch: encodeBatch(r.events) }, events: r.events.length });
+    queued += r.events.length;
     flush();
   };
 }

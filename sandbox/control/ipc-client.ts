@@ -2,7 +2,7 @@
 // overrides in env IPC_CONFIG_ENV, wait for 'ready', then call and subscribe as in-process
 // (ipc-child.ts is the child's end; wire format: IpcRequest / IpcMessage in api.ts). The one
 // client: the extension (src/sandbox/sandboxProcess.ts wraps it), the tests and scripts use it.
-// It imports only Node builtins and api.ts, so the extension host loads no sandbox server code
+// It imports only Node builtins, api.ts and the trace contract (trace/events.ts, plain data), so the extension host loads no sandbox server code
 // (test/sandbox/control/ipc-client.test.ts bundles it to check).
 
 import { fork, type ChildProcess } from 'node:child_process';
@@ -22,7 +22,10 @@ import {
   type IpcMessage,
   type IpcRequest,
   type SandboxStatus,
+  type TraceSubscription,
 } from './api';
+import { isSummaryEvent } from '../trace/events';
+import { decodeBatch } from '../trace/wire';
 
 export interface IpcClientOptions {
   /** The Node that runs the script (default: this process's executable). */
@@ -77,6 +80,10 @@ export class IpcControlClient implements ControlApi {
       ...(opts.execArgv !== undefined ? { execArgv: opts.execArgv } : {}),
       env: { ...(opts.env ?? process.env), [IPC_CONFIG_ENV]: JSON.stringify(overrides) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // The structured clone algorithm (v8.serialize), not JSON: a trace batch is mostly
+      // numbers (trace/wire.ts), which JSON spends most of its time formatting as text; V8's
+      // serializer writes them as they are, about four times faster, and both ends are ours.
+      serialization: 'advanced',
     });
     return new IpcControlClient(child, opts);
   }
@@ -96,11 +103,11 @@ export class IpcControlClient implements ControlApi {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** listener → whether it wants trace batches */
-  private readonly listeners = new Map<ControlEventListener, boolean>();
+  private readonly listeners = new Map<ControlEventListener, TraceSubscription>();
   private readonly traceTaps = new Set<(batch: TraceBatch) => void>();
   private readonly lineListeners = new Set<(line: string, stream: OutputStream) => void>();
   /** What the child was last asked to send: nothing, events, or events and trace batches. */
-  private subscribed: 'none' | 'events' | 'trace' = 'none';
+  private subscribed: 'none' | 'events' | 'summary' | 'trace' = 'none';
   private tail: string[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly startTimer: NodeJS.Timeout;
@@ -160,9 +167,9 @@ export class IpcControlClient implements ControlApi {
     return this.request(method, params);
   }
 
-  /** Events, and trace batches with `trace: true` (the child sends those only while someone asks). */
-  onEvent(listener: ControlEventListener, opts: { trace?: boolean } = {}): () => void {
-    this.listeners.set(listener, opts.trace === true);
+  /** Events, and trace batches with `trace: true` or `'summary'` (the child sends those only while someone asks). */
+  onEvent(listener: ControlEventListener, opts: { trace?: TraceSubscription } = {}): () => void {
+    this.listeners.set(listener, opts.trace === true || opts.trace === 'summary' ? opts.trace : false);
     this.resubscribe();
     return () => {
       if (this.listeners.delete(listener)) this.resubscribe();
@@ -216,10 +223,12 @@ export class IpcControlClient implements ControlApi {
   /** Tells the child what the listeners want now, when that changed and it is listening. */
   private resubscribe(): void {
     if (this.phase !== 'running') return;
-    const want = this.listeners.size === 0 ? 'none' : [...this.listeners.values()].some(Boolean) ? 'trace' : 'events';
+    // One stream from the child: every event if any listener wants them, else summaries if any does.
+    const wants = [...this.listeners.values()];
+    const want = this.listeners.size === 0 ? 'none' : wants.includes(true) ? 'trace' : wants.includes('summary') ? 'summary' : 'events';
     if (want === this.subscribed) return;
     this.subscribed = want;
-    this.send(want === 'none' ? { kind: 'unsubscribe' } : { kind: 'subscribe', trace: want === 'trace' });
+    this.send(want === 'none' ? { kind: 'unsubscribe' } : { kind: 'subscribe', trace: want === 'trace' ? true : want === 'summary' ? 'summary' : false });
   }
 
   private onMessage(m: IpcMessage): void {
@@ -252,15 +261,29 @@ export class IpcControlClient implements ControlApi {
       case 'event':
         this.dispatch(m.event);
         break;
+      case 'trace': {
+        let events;
+        try {
+          events = decodeBatch(m.batch);
+        } catch (err) {
+          this.takeLine(`${new Date().toISOString()} error a trace batch from the sandbox could not be read: ${(err as Error).message}`, 'stderr');
+          break;
+        }
+        this.dispatch(m.dropped ? { type: 'trace', events, dropped: m.dropped } : { type: 'trace', events });
+        break;
+      }
     }
   }
 
   private dispatch(event: ControlEvent): void {
     if (event.type === 'state') this.status = event.status;
+    let summaries: ControlEvent | null = null;
     for (const [listener, trace] of this.listeners) {
       if (event.type === 'trace' && !trace) continue;
       try {
-        listener(event);
+        // A summary listener beside a full one: the child sends everything, this one gets the summaries.
+        if (event.type === 'trace' && trace === 'summary' && this.subscribed === 'trace') listener((summaries ??= { ...event, events: event.events.filter(isSummaryEvent) }));
+        else listener(event);
       } catch {
         // one broken listener must not starve the others
       }

@@ -13,12 +13,13 @@ import {
   type ControlResult,
   type Endpoints,
   type SandboxStatus,
+  type TraceSubscription,
 } from './api';
 import type { LogHub } from '../log';
 import { recordScenario } from '../scenario/record';
 import type { QueueServer } from '../queue/server';
 import type { TraceBus } from '../trace/bus';
-import type { TraceEvent } from '../trace/events';
+import { TRACE_PACKETS_MAX, type TraceEvent } from '../trace/events';
 import type { XmppServer } from '../xmpp/server';
 
 /** What LocalControl drives: the sandbox's parts and its lifecycle (sandbox/index.ts passes them). */
@@ -58,6 +59,18 @@ function int(p: Params, key: string): number | undefined {
   if (v === undefined) return undefined;
   if (!Number.isInteger(v)) throw new ControlError('bad-params', `'${key}' must be an integer`);
   return v as number;
+}
+
+/** A list of strings; `nonEmpty`: at least one. */
+function strs(p: Params, key: string, required: true, nonEmpty?: boolean): string[];
+function strs(p: Params, key: string, required: false): string[] | undefined;
+function strs(p: Params, key: string, required: boolean, nonEmpty = false): string[] | undefined {
+  const v = p[key];
+  if (v === undefined && !required) return undefined;
+  if (!Array.isArray(v) || (nonEmpty && v.length === 0) || !v.every((x) => typeof x === 'string')) {
+    throw new ControlError('bad-params', `'${key}' must be ${nonEmpty ? 'a non-empty' : 'an'} array of strings`);
+  }
+  return v as string[];
 }
 
 function side(p: Params): 'left' | 'right' {
@@ -113,6 +126,11 @@ export class LocalControl implements ControlApi {
         return { packetId: xmpp.inject(str(p, 'as', true), str(p, 'xml', true)) };
       },
       'trace.snapshot': (p) => sb.trace.snapshot(int(p, 'sinceSeq') ?? 0, int(p, 'limit') ?? Infinity),
+      'trace.packets': (p) => {
+        const ids = strs(p, 'packetIds', true);
+        if (ids.length > TRACE_PACKETS_MAX) throw new ControlError('bad-params', `'packetIds' holds ${ids.length} ids: at most ${TRACE_PACKETS_MAX} per call`);
+        return sb.trace.forPackets(ids);
+      },
       'trace.export': (p) => ({ jsonl: sb.trace.exportJsonLines(int(p, 'sinceSeq') ?? 0) }),
       'trace.setEnabled': (p) => {
         if (typeof p.enabled !== 'boolean') throw new ControlError('bad-params', "'enabled' must be a boolean");
@@ -125,12 +143,11 @@ export class LocalControl implements ControlApi {
       },
       'trace.tagRun': (p) => {
         const run = str(p, 'run', true);
-        const jids = p.jids;
-        if (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string')) throw new ControlError('bad-params', "'jids' must be an array of strings");
+        const jids = strs(p, 'jids', true);
         const ids = new Map<string, string>();
         for (const s of xmpp.listSessions()) for (const r of s.resources) ids.set(r.fullJid, r.sessionId);
         for (const c of xmpp.listComponents()) ids.set(c.domain, c.sessionId);
-        const sessionIds = (jids as string[]).map((j) => {
+        const sessionIds = jids.map((j) => {
           const id = ids.get(j);
           if (id === undefined) throw new ControlError('not-found', `no connected session is ${j} (a full JID or a component domain)`);
           return id;
@@ -142,12 +159,11 @@ export class LocalControl implements ControlApi {
       'trace.record': (p) => {
         const from = num(p, 'from');
         const to = num(p, 'to');
-        const jids = p.jids;
-        if (jids !== undefined && (!Array.isArray(jids) || !jids.every((j) => typeof j === 'string'))) throw new ControlError('bad-params', "'jids' must be an array of strings");
+        const jids = strs(p, 'jids', false);
         const ep = sb.endpoints();
         const scs = recordScenario(
           sb.trace.snapshot(),
-          { from, to, jids: jids as string[] | undefined },
+          { from, to, jids },
           {
             // Declared accounts' own passwords are not in the trace: the replay's embedded sandbox accepts what the script says.
             password: () => ep?.password ?? 'sandbox',
@@ -170,11 +186,8 @@ export class LocalControl implements ControlApi {
       'queue.keys': (p) => queue().keys(str(p, 'pattern', false)),
       'queue.peek': (p) => queue().peek(str(p, 'key', true), int(p, 'start') ?? 0, int(p, 'stop') ?? 99),
       'queue.push': (p) => {
-        const values = p.values;
-        if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
-          throw new ControlError('bad-params', "'values' must be a non-empty array of strings");
-        }
-        return { length: queue().push(str(p, 'key', true), values as string[], side(p)) };
+        const values = strs(p, 'values', true, true);
+        return { length: queue().push(str(p, 'key', true), values, side(p)) };
       },
       'queue.purge': (p) => ({ removed: queue().purge(str(p, 'key', true)) }),
       'queue.pop': (p) => ({ value: queue().pop(str(p, 'key', true), side(p)) }),
@@ -213,10 +226,10 @@ export class LocalControl implements ControlApi {
     }
   }
 
-  onEvent(listener: ControlEventListener, opts: { trace?: boolean } = {}): () => void {
+  onEvent(listener: ControlEventListener, opts: { trace?: TraceSubscription } = {}): () => void {
     this.wire();
     const entry: { trace: boolean; untrace?: () => void } = { trace: !!opts.trace };
-    if (entry.trace) entry.untrace = this.sb.trace.subscribe((events) => listener({ type: 'trace', events: events as TraceEvent[] }));
+    if (entry.trace) entry.untrace = this.sb.trace.subscribe((events) => listener({ type: 'trace', events: events as TraceEvent[] }), { summary: opts.trace === 'summary' });
     this.listeners.set(listener, entry);
     return () => {
       entry.untrace?.();

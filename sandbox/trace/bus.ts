@@ -1,22 +1,27 @@
+import { TRACE_COLUMNS, type Codec, type EventOf, type TraceEventType } from './columns';
 import {
-  DIRECTIONS,
-  OUTCOMES,
-  PHASES,
-  QUEUE_OPS,
-  STAGES,
-  STANZA_KINDS,
   TRACE_SCHEMA_VERSION,
-  VERDICTS,
   type Phase,
   type PluginEvent,
   type Stage,
   type TraceEvent,
   type TraceEventInput,
   type Verdict,
+  isSummaryEvent,
   toJsonLine,
 } from './events';
 
 export type TraceListener = (events: readonly TraceEvent[]) => void;
+
+export interface SubscribeOptions {
+  /**
+   * Only the packets' summaries (isSummaryEvent: arrival, plugin verdicts, outcome, queue
+   * activity), not their stage enter/leave. While every subscriber wants summaries, the bus
+   * builds no object for a stage event at all: two thirds of a pass's events cost a
+   * subscriber nothing. The stage timeline stays in the ring (forPackets).
+   */
+  summary?: boolean;
+}
 
 export interface TraceBusOptions {
   /** Ring buffer capacity in events (oldest dropped first). */
@@ -30,149 +35,8 @@ export interface TraceBusOptions {
   flushIntervalMs: number;
 }
 
-// ---------------------------------------------------------------- the column table
-//
-// The ring keeps events as columns, not objects: a full ring of 50,000 objects that all
-// outlive a scavenge is what made the garbage collector the biggest cost of tracing (every
-// event copied, promoted to old space, then mark-swept). An object is built only when someone
-// reads the ring (snapshot, export); subscribers get the emitted objects. Strings are copied
-// into a text arena (TextArena below) rather than kept by reference, for the same reason: the
-// packet ids, JIDs and stanza text a reference kept alive were promoted with every pass, and
-// the old-space collections they caused made trace on cost 1.6× trace off in CPU per message
-// (bench/pipeline.ts); copied, they die young like the rest of the pass.
-//
-// TRACE_COLUMNS below is the one place that says how each field of each event type is kept.
-// Its entries are in the order the keys read back (the order the pipeline builds them, the
-// bus's v, seq and ts last), so exports are the same bytes whether or not anyone subscribed.
-// A field added to an event type in events.ts is a type error here until it has a codec;
-// a member added to one of the const arrays there is recorded as itself, and a value that
-// is not a member throws instead of being stored.
-
-/** `type`: kept as the slot's kind. */
-interface TagCodec {
-  readonly enc: 'tag';
-}
-/** `v`: TRACE_SCHEMA_VERSION, not stored. */
-interface VersionCodec {
-  readonly enc: 'version';
-}
-/** `seq`: not stored; it follows from the slot's distance to the ring's head. */
-interface SeqCodec {
-  readonly enc: 'seq';
-}
-/** `ts`: stamped by the bus (number column 0). */
-interface TsCodec {
-  readonly enc: 'ts';
-}
-/** A member of one of events.ts's const arrays: its index + 1 in a byte column, 0 when absent. */
-interface EnumCodec<T extends string, O extends boolean> {
-  readonly enc: 'enum';
-  readonly optional: O;
-  readonly values: readonly T[];
-  /** Type only: makes the codec invariant in T, so a subset of a union does not fit its field. */
-  readonly _member?: (v: T) => T;
-}
-/** A number in a Float64 column; NaN when absent. */
-interface NumberCodec<O extends boolean> {
-  readonly enc: 'number';
-  readonly optional: O;
-}
-/** A string, copied into the text arena; undefined when absent. */
-interface StringCodec<O extends boolean> {
-  readonly enc: 'string';
-  readonly optional: O;
-}
-/** A list of strings (JIDs, packet ids), copied into the text arena; undefined when absent. */
-interface StringsCodec<O extends boolean> {
-  readonly enc: 'strings';
-  readonly optional: O;
-}
-/** An array or object (plain data the emitter no longer changes), kept by reference. */
-interface RefCodec<O extends boolean> {
-  readonly enc: 'ref';
-  readonly optional: O;
-}
-type Codec =
-  | TagCodec
-  | VersionCodec
-  | SeqCodec
-  | TsCodec
-  | Omit<EnumCodec<string, boolean>, '_member'>
-  | NumberCodec<boolean>
-  | StringCodec<boolean>
-  | StringsCodec<boolean>
-  | RefCodec<boolean>;
-
-type IsOptional<E, K extends keyof E> = {} extends Pick<E, K> ? true : false;
-/** The codec a field of type T must have (a field that is only ever undefined: an optional string). */
-type ValueCodec<T, O extends boolean> = [T] extends [never]
-  ? StringCodec<true>
-  : [T] extends [number]
-    ? NumberCodec<O>
-    : [T] extends [string]
-      ? string extends T
-        ? StringCodec<O>
-        : EnumCodec<T, O>
-      : [T] extends [readonly string[]]
-        ? StringsCodec<O>
-        : RefCodec<O>;
-type FieldCodec<E, K extends keyof E> = K extends 'type'
-  ? TagCodec
-  : K extends 'v'
-    ? VersionCodec
-    : K extends 'seq'
-      ? SeqCodec
-      : K extends 'ts'
-        ? TsCodec
-        : ValueCodec<Exclude<E[K], undefined>, IsOptional<E, K>>;
-/** One codec for every field of E, optional ones included. */
-type Columns<E> = { readonly [K in keyof E]-?: FieldCodec<E, K> };
-
-export type TraceEventType = TraceEvent['type'];
-type EventOf<T extends TraceEventType> = Extract<TraceEvent, { type: T }>;
-
-const tag: TagCodec = { enc: 'tag' };
-const v: VersionCodec = { enc: 'version' };
-const seq: SeqCodec = { enc: 'seq' };
-const ts: TsCodec = { enc: 'ts' };
-const str: StringCodec<false> = { enc: 'string', optional: false };
-const optStr: StringCodec<true> = { enc: 'string', optional: true };
-const num: NumberCodec<false> = { enc: 'number', optional: false };
-const optNum: NumberCodec<true> = { enc: 'number', optional: true };
-const optStrs: StringsCodec<true> = { enc: 'strings', optional: true };
-const ref: RefCodec<false> = { enc: 'ref', optional: false };
-const optRef: RefCodec<true> = { enc: 'ref', optional: true };
-const oneOf = <T extends string>(values: readonly T[]): EnumCodec<T, false> => ({ enc: 'enum', optional: false, values });
-
-/** How the ring keeps each field of each event type, in read-back key order. */
-export const TRACE_COLUMNS = {
-  arrival: {
-    type: tag,
-    packetId: str,
-    source: ref,
-    direction: oneOf(DIRECTIONS),
-    kind: oneOf(STANZA_KINDS),
-    stanzaType: str,
-    xml: str,
-    bytes: num,
-    from: optStr,
-    to: optStr,
-    id: optStr,
-    child: optStr,
-    xmlns: optStr,
-    parentId: optStr,
-    producedBy: optStr,
-    stored: optRef,
-    run: optStr,
-    v,
-    seq,
-    ts,
-  },
-  stage: { type: tag, packetId: str, stage: oneOf(STAGES), phase: oneOf(PHASES), durationUs: optNum, v, seq, ts },
-  plugin: { type: tag, packetId: str, stage: oneOf(STAGES), plugin: str, verdict: oneOf(VERDICTS), durationUs: num, produced: optStrs, reason: optStr, error: optStr, v, seq, ts },
-  outcome: { type: tag, packetId: str, outcome: oneOf(OUTCOMES), totalUs: num, to: optStrs, produced: optStrs, error: optStr, plugin: optStr, reason: optStr, v, seq, ts },
-  queue: { type: tag, packetId: optStr, op: oneOf(QUEUE_OPS), key: str, dest: optStr, length: optNum, count: optNum, client: optStr, reason: optStr, item: optStr, v, seq, ts },
-} satisfies { readonly [T in TraceEventType]: Columns<EventOf<T>> };
+// The ring keeps events as columns, as TRACE_COLUMNS (columns.ts) says.
+export { TRACE_COLUMNS, type TraceEventType };
 
 // ---- the layout derived from the table: which column each field lives in ----
 
@@ -337,6 +201,13 @@ interface Compiled {
   readonly encoders: readonly Encoder[];
   readonly write: ObjectWriter;
   readonly read: Reader;
+  /**
+   * The event a subscriber gets: what `read` would give back for the slot `e` was just written
+   * to (same keys, same order, same values: lists copied, absent and NaN optional fields left
+   * out), built from `e` itself. Reading the slot back would decode every text out of the
+   * arena again: new strings, which cost the IPC encoder a fresh hash each.
+   */
+  readonly normalize: (e: object, seq: number, ts: number) => TraceEvent;
 }
 
 function compiled(layout: Layout): Compiled {
@@ -382,7 +253,33 @@ function compiled(layout: Layout): Compiled {
     encoders,
     values,
   );
-  return { layout, encoders, write, read };
+  const normalize = new Function(
+    'e',
+    'seq',
+    'ts',
+    [
+      '"use strict"; const o = {};',
+      ...layout.fields.map((f) => {
+        const k = q(f.key);
+        switch (f.where) {
+          case TAG:
+            return `o[${k}] = ${q(layout.type)};`;
+          case VERSION:
+            return `o[${k}] = ${TRACE_SCHEMA_VERSION};`;
+          case SEQ:
+            return `o[${k}] = seq;`;
+        }
+        if (f.key === 'ts') return `o[${k}] = ts;`;
+        const x = `e[${k}]`;
+        if (f.where === TXT && f.values === LIST) return `{ const x = ${x}; if (x !== undefined) o[${k}] = x.slice(); ${f.optional ? '' : `else o[${k}] = undefined;`} }`;
+        if (f.where === TXT && !f.optional) return `o[${k}] = ${x};`;
+        if (f.where === F64 && f.optional) return `{ const x = ${x}; if (x !== undefined && x === x) o[${k}] = x; }`;
+        return f.optional ? `{ const x = ${x}; if (x !== undefined) o[${k}] = x; }` : `o[${k}] = ${x};`;
+      }),
+      'return o;',
+    ].join('\n'),
+  ) as Compiled['normalize'];
+  return { layout, encoders, write, read, normalize };
 }
 
 /** By slot kind (the byte each slot keeps). */
@@ -528,7 +425,10 @@ export class TraceBus {
   private head = 0; // next write index
   private size = 0;
   private seq = 0;
-  private readonly listeners = new Set<TraceListener>();
+  /** Subscribers, and whether each wants summaries only. */
+  private readonly listeners = new Map<TraceListener, boolean>();
+  /** Subscribers that want every event (stage events are published only while there is one). */
+  private fullListeners = 0;
   private pending: TraceEvent[] = [];
   private timer: NodeJS.Timeout | null = null;
   enabled: boolean;
@@ -585,7 +485,7 @@ export class TraceBus {
     const seq = this.commit(i, kind, ts);
     // Subscribers get the event as the ring gives it back (absent fields left out, keys in
     // TRACE_COLUMNS order), whatever shape the emitter built: the same as snapshot and export.
-    if (this.listeners.size > 0) this.publish(c.read(this.u8, this.f64, this.val, this.tx, i, seq));
+    if (this.listeners.size > 0 && (kind !== KIND_STAGE || this.fullListeners > 0)) this.publish(c.normalize(input, seq, ts));
   }
 
   /**
@@ -599,7 +499,7 @@ export class TraceBus {
     WRITE_STAGE(this.u8, this.f64, this.val, this.tx, this.floor(), i, packetId, stage, phase, dur);
     const ts = this.timeOrigin + t;
     const seq = this.commit(i, KIND_STAGE, ts);
-    if (this.listeners.size > 0) {
+    if (this.fullListeners > 0) {
       // Subscribers need objects anyway: build the final shape (TRACE_COLUMNS.stage's order) in one go.
       this.publish(
         dur !== undefined
@@ -716,9 +616,11 @@ export class TraceBus {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    for (const l of this.listeners) {
+    // Stage events are in the batch only while someone wants them all: summary subscribers get a copy without.
+    let summaries: TraceEvent[] | null = null;
+    for (const [l, summary] of this.listeners) {
       try {
-        l(batch);
+        l(summary ? (summaries ??= batch.filter(isSummaryEvent)) : batch);
       } catch {
         // A faulty subscriber must not break tracing for the others.
       }
@@ -726,10 +628,14 @@ export class TraceBus {
   }
 
   /** Subscribe to batches of new events; returns the unsubscribe function. */
-  subscribe(listener: TraceListener): () => void {
-    this.listeners.add(listener);
+  subscribe(listener: TraceListener, opts: SubscribeOptions = {}): () => void {
+    const summary = opts.summary === true;
+    if (this.listeners.has(listener)) return () => undefined;
+    this.listeners.set(listener, summary);
+    if (!summary) this.fullListeners++;
     return () => {
-      this.listeners.delete(listener);
+      if (!this.listeners.delete(listener)) return;
+      if (!summary) this.fullListeners--;
       if (this.listeners.size === 0) {
         this.pending = [];
         if (this.timer) clearTimeout(this.timer);
@@ -759,6 +665,33 @@ export class TraceBus {
     for (let k = 0; k < this.size; k++) {
       const i = (start + k) % this.capacity;
       if (lengths[i] === packetId.length && this.tx.equals(starts[i]!, packetId)) out.push(this.eventAt(i, firstSeq + k));
+    }
+    return out;
+  }
+
+  /**
+   * Every event of these packets still in the ring, oldest first: the stage timeline a
+   * summary subscriber did not get. One pass over the ring, whatever the number of ids.
+   */
+  forPackets(packetIds: Iterable<string>): TraceEvent[] {
+    const wanted = new Set(packetIds);
+    const out: TraceEvent[] = [];
+    if (wanted.size === 0) return out;
+    let shortest = Infinity;
+    let longest = 0;
+    for (const id of wanted) {
+      shortest = Math.min(shortest, id.length);
+      longest = Math.max(longest, id.length);
+    }
+    const firstSeq = this.seq - this.size + 1;
+    const start = this.head - this.size + this.capacity;
+    const starts = this.f64[TEXT_START]!;
+    const lengths = this.f64[PACKET_ID_LENGTH]!;
+    for (let k = 0; k < this.size; k++) {
+      const i = (start + k) % this.capacity;
+      const n = lengths[i]!;
+      if (n < shortest || n > longest) continue;
+      if (wanted.has(this.tx.get(starts[i]!, n))) out.push(this.eventAt(i, firstSeq + k));
     }
     return out;
   }

@@ -218,6 +218,20 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** What emitters pass to the bus: the bus stamps v, seq and ts. */
 export type TraceEventInput = DistributiveOmit<TraceEvent, 'v' | 'seq' | 'ts'>;
 
+/**
+ * Whether `e` is part of a packet's summary: what a list of packets needs (its arrival, the
+ * plugins' verdicts, its outcome) and queue activity. A pass records about 12 events, 8 of
+ * them stage enter/leave; subscribers that cross a process boundary (the stanza inspector)
+ * get the summaries live and fetch the stage timeline of the packets someone looks at
+ * (control 'trace.packets'), so a flood costs them a third as many events.
+ */
+export function isSummaryEvent(e: TraceEvent): boolean {
+  return e.type !== 'stage';
+}
+
+/** At most this many packet ids in one request for their detail (control 'trace.packets'). */
+export const TRACE_PACKETS_MAX = 20_000;
+
 /** One JSON line of an export: exactly the event. */
 export function toJsonLine(e: TraceEvent): string {
   return JSON.stringify(e);

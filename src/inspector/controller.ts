@@ -10,6 +10,7 @@ import {
   HOST_BATCH_MAX_EVENTS,
   HOST_HISTORY_MAX_EVENTS,
   INSPECTOR_PROTOCOL_VERSION,
+  isSummaryEvent,
   LIMITS,
   validateStanza,
   validateWebviewMessage,
@@ -100,12 +101,14 @@ export class InspectorController {
   private async attach(): Promise<void> {
     this.detach();
     this.loading = [];
-    this.unsubscribe = this.backend.onEvent((e) => this.onEvent(e), { trace: true });
+    // Summaries: one arrival, the plugin verdicts and one outcome per packet, what the list
+    // shows; the stage timeline of the packets someone looks at comes with 'detail'.
+    this.unsubscribe = this.backend.onEvent((e) => this.onEvent(e), { trace: 'summary' });
     try {
       const status = await this.backend.call('status', {});
       this.domain = status.endpoints?.domain ?? this.domain;
       const snapshot = await this.backend.call('trace.snapshot', {});
-      this.history.push(snapshot);
+      this.history.push(snapshot.filter(isSummaryEvent));
     } catch (err) {
       this.services.log('warn', `inspector: could not load the trace snapshot: ${(err as Error).message}`);
     }
@@ -124,7 +127,8 @@ export class InspectorController {
   private onEvent(e: ControlEvent): void {
     switch (e.type) {
       case 'trace':
-        if (this.loading) this.loading.push(...e.events);
+        // A loop, not push(...events): a batch can hold more events than a call has arguments.
+        if (this.loading) for (const x of e.events) this.loading.push(x);
         else this.batcher.add(this.history.push(e.events));
         if (e.dropped) this.noteDropped(e.dropped);
         break;
@@ -141,13 +145,22 @@ export class InspectorController {
 
   private droppedSinceNotice = 0;
   private lastDropNotice = 0;
+  /** Packets left out since the list was last cleared (the webview's status line shows it). */
+  private leftOut = 0;
+  private leftOutTimer: ReturnType<typeof setTimeout> | null = null;
 
   /**
    * Under a flood the sandbox leaves whole packets out of the live stream (trace/throttle.ts).
-   * Say so, at most every 5 s, rather than let the list look complete.
+   * Say so: the count in the status line (at most every 500 ms), a notice at most every 5 s,
+   * rather than let the list look complete.
    */
   private noteDropped(count: number): void {
     this.droppedSinceNotice += count;
+    this.leftOut += count;
+    this.leftOutTimer ??= setTimeout(() => {
+      this.leftOutTimer = null;
+      if (this.batcher.isReady) this.post({ type: 'leftOut', total: this.leftOut });
+    }, 500);
     const now = Date.now();
     if (!this.batcher.isReady || now - this.lastDropNotice < 5000) return;
     this.lastDropNotice = now;
@@ -258,7 +271,18 @@ export class InspectorController {
       case 'clear':
         this.history.clear();
         this.batcher.discard();
+        this.leftOut = 0;
         return;
+      case 'detail': {
+        // Packet ids are the current sandbox run's: an earlier run's ring went with its process.
+        // The webview waits for an answer: a failed call answers "none held", and is logged.
+        const events = this.backend.running
+          ? await this.backend.call('trace.packets', { packetIds: m.packetIds }).catch((err: Error) => (this.services.log('warn', `inspector: could not fetch the stage timeline: ${err.message}`), []))
+          : [];
+        const found = new Set(events.map((e) => e.packetId));
+        this.post({ type: 'detail', requestId: m.requestId, events, missing: m.packetIds.filter((id) => !found.has(id)) });
+        return;
+      }
       case 'startSandbox':
         await this.services.startSandbox?.();
         return;
@@ -292,6 +316,7 @@ export class InspectorController {
   dispose(): void {
     this.disposed = true;
     this.pendingFilter?.posted();
+    if (this.leftOutTimer) clearTimeout(this.leftOutTimer);
     this.detach();
     this.runningSub.dispose();
     this.batcher.dispose();

@@ -39,7 +39,8 @@ export class TraceHistory {
     const fresh = events.filter((e) => e.seq > this.lastSeqSeen);
     if (fresh.length === 0) return fresh;
     this.lastSeqSeen = fresh[fresh.length - 1]!.seq;
-    this.events.push(...fresh);
+    // A loop, not push(...fresh): a batch can hold more events than a call has arguments.
+    for (const e of fresh) this.events.push(e);
     // Keep at least the newest `capacity` events; trim in steps (up to 10% over) so a full
     // history costs one copy per capacity/10 events, not one per event.
     if (this.size > this.capacity + Math.ceil(this.capacity / 10)) this.trim();

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { ControlEvent, ControlEventListener, ControlMethod, ControlParams, ControlResult, SessionInfo } from '../../sandbox/control/api';
-import type { TraceEvent } from '../../sandbox/trace/events';
+import type { ControlEvent, ControlEventListener, ControlMethod, ControlParams, ControlResult, SessionInfo, TraceSubscription } from '../../sandbox/control/api';
+import { isSummaryEvent, type TraceEvent } from '../../sandbox/trace/events';
 import { InspectorController, type InspectorBackend, type InspectorHostServices } from '../../src/inspector/controller';
 import { renderInspectorHtml } from '../../src/inspector/html';
 import type { HostMessage, InspectorViewState } from '../../src/protocol';
@@ -20,10 +20,18 @@ import { themeCss, type ThemeName } from './themes';
 const ROOT = resolve(__dirname, '../..');
 const DIST = join(ROOT, 'dist');
 
-/** A ControlApi that serves a fixed trace and lets a test push more events or answer injects. */
+/**
+ * A ControlApi that serves a fixed trace and lets a test push more events or answer injects.
+ * Like the sandbox, it holds every event (the snapshot and what was emitted since) for
+ * 'trace.packets', and streams summaries to a listener that asked for them.
+ */
 export class ReplayBackend implements InspectorBackend {
   running = true;
-  private listeners = new Set<ControlEventListener>();
+  private listeners = new Map<ControlEventListener, TraceSubscription | undefined>();
+  /** Events pushed by emitTrace in this run (the ring's, besides the snapshot). */
+  private emitted: TraceEvent[] = [];
+  /** Packets 'trace.packets' no longer finds (the ring overwrote them). */
+  private forgotten = new Set<string>();
   private runningListeners = new Set<(r: boolean) => void>();
   injected: { as: string; xml: string }[] = [];
   /** Called for stanza.inject: returns the packet id and may emit its trace. */
@@ -45,6 +53,11 @@ export class ReplayBackend implements InspectorBackend {
       case 'trace.snapshot':
         result = this.snapshot;
         break;
+      case 'trace.packets': {
+        const ids = new Set((p.packetIds as string[]).filter((id) => !this.forgotten.has(id)));
+        result = [...this.snapshot, ...this.emitted].filter((e) => e.packetId !== undefined && ids.has(e.packetId)).sort((a, b) => a.seq - b.seq);
+        break;
+      }
       case 'sessions.list':
         result = this.sessions;
         break;
@@ -61,8 +74,8 @@ export class ReplayBackend implements InspectorBackend {
     return result as ControlResult<M>;
   }
 
-  onEvent(listener: ControlEventListener): () => void {
-    this.listeners.add(listener);
+  onEvent(listener: ControlEventListener, opts?: { trace?: TraceSubscription }): () => void {
+    this.listeners.set(listener, opts?.trace);
     return () => this.listeners.delete(listener);
   }
 
@@ -72,23 +85,34 @@ export class ReplayBackend implements InspectorBackend {
   }
 
   emit(event: ControlEvent): void {
-    for (const l of this.listeners) l(event);
+    for (const [l, trace] of this.listeners) l(event.type === 'trace' && trace === 'summary' ? { ...event, events: event.events.filter(isSummaryEvent) } : event);
   }
 
   emitTrace(events: TraceEvent[]): void {
+    this.emitted.push(...events);
     this.emit({ type: 'trace', events });
   }
 
+  /** The ring overwrote these packets: 'trace.packets' yields nothing of them. */
+  forget(packetIds: Iterable<string>): void {
+    for (const id of packetIds) this.forgotten.add(id);
+  }
+
   setRunning(r: boolean): void {
+    // The ring goes with the sandbox process.
+    if (!r) {
+      this.emitted = [];
+      this.forgotten.clear();
+    }
     this.running = r;
     for (const l of this.runningListeners) l(r);
   }
 }
 
-export interface InspectorPage {
+export interface InspectorPage<B extends InspectorBackend = ReplayBackend> {
   page: Page;
   context: BrowserContext;
-  backend: ReplayBackend;
+  backend: B;
   controller: InspectorController;
   /** What the host's services received. */
   saved: string[];
@@ -197,11 +221,11 @@ export async function closeBrowser(): Promise<void> {
 }
 
 /** Open the inspector page with a controller over `backend` as its host. */
-export async function openInspector(backend: ReplayBackend, opts: OpenOptions = {}): Promise<InspectorPage> {
+export async function openInspector<B extends InspectorBackend = ReplayBackend>(backend: B, opts: OpenOptions = {}): Promise<InspectorPage<B>> {
   const { context, origin } = await browser();
   const page = await context.newPage();
   if (opts.width || opts.height) await page.setViewportSize({ width: opts.width ?? 1400, height: opts.height ?? 860 });
-  const result: InspectorPage = {
+  const result: InspectorPage<B> = {
     page,
     context,
     backend,
@@ -265,10 +289,10 @@ export async function openInspector(backend: ReplayBackend, opts: OpenOptions = 
 }
 
 /** The status counters the webview keeps (data-* on #status). */
-export async function status(page: Page): Promise<{ packets: number; rows: number; visible: number; events: number; paused: boolean }> {
+export async function status(page: Page): Promise<{ packets: number; rows: number; visible: number; events: number; paused: boolean; leftOut: number }> {
   return page.locator('#status').evaluate((el) => {
     const d = (el as unknown as { dataset: Record<string, string> }).dataset;
-    return { packets: Number(d.packets), rows: Number(d.rows), visible: Number(d.visible), events: Number(d.events), paused: d.paused === 'true' };
+    return { packets: Number(d.packets), rows: Number(d.rows), visible: Number(d.visible), events: Number(d.events), paused: d.paused === 'true', leftOut: Number(d.leftOut ?? 0) };
   });
 }
 

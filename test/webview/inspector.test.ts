@@ -1,11 +1,13 @@
 // The inspector webview in Chromium with a fake VS Code host (harness.ts) replaying a trace:
 // rows (one per stanza, From and To), filters, the passes and their stage timelines, earlier
 // runs, the offline store and the bridge, keyboard, pause, export, XSS, composer, scale, themes.
+// The host streams summaries (isSummaryEvent); stage timelines come on demand ('detail'),
+// answered from the ReplayBackend's events ('trace.packets').
 
 import assert from 'node:assert/strict';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { STAGES, type ArrivalEvent, type TraceEvent } from '../../sandbox/trace/events';
+import { isSummaryEvent, STAGES, type ArrivalEvent, type TraceEvent } from '../../sandbox/trace/events';
 import { closeBrowser, openInspector, ReplayBackend, status, waitForStatus, type InspectorPage } from './harness';
 import { bulkTrace, scenarioTrace, TraceWriter, XSS_BODIES } from './fixture';
 import { loadScenario } from './recording';
@@ -23,20 +25,22 @@ describe('stanza inspector webview', () => {
   async function open(opts: Parameters<typeof openInspector>[1] = {}, events: TraceEvent[] = scenario.events): Promise<InspectorPage> {
     const backend = new ReplayBackend(events, scenario.sessions, scenario.domain);
     const ip = await openInspector(backend, opts);
-    await waitForStatus(ip.page, (s) => s.events === indexed(events).length);
+    // Every summary indexed (a selection restored from the state may have fetched more).
+    await waitForStatus(ip.page, (s) => s.packets === packetCount(events) && s.events >= summaries(events).length);
     return ip;
   }
 
   /**
-   * Clicks a packet's row and waits for its stage timeline. Under a loaded CI machine a click
-   * has been seen to leave no selection (the details never showed); click again then, up to
-   * three times, so the test waits on the timeline rather than on one click landing.
+   * Clicks a packet's row and waits for its stage timelines (fetched on demand). Under a loaded
+   * CI machine a click has been seen to leave no selection (the details never showed); click
+   * again then, up to three times, so the test waits on the timeline rather than on one click landing.
    */
   async function selectPacket(page: InspectorPage['page'], packetId: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       await page.locator(`.rows .row[data-packet="${packetId}"]`).click();
       try {
-        await page.locator('.timeline .stage').first().waitFor({ timeout: 10_000 });
+        await page.locator(`#details[data-packet="${packetId}"] .pass .timeline .stage`).first().waitFor({ timeout: 10_000 });
+        await page.waitForFunction(() => !(globalThis as any).document.querySelector('#details .pass[data-timeline="loading"]'), undefined, { timeout: 10_000 });
         return;
       } catch (err) {
         if (attempt >= 3) throw err;
@@ -47,6 +51,11 @@ describe('stanza inspector webview', () => {
   /** The events the webview indexes: every packet's, and the dead letters (other queue events are not rows). */
   function indexed(events: TraceEvent[]): TraceEvent[] {
     return events.filter((e) => e.type !== 'queue' || e.op === 'dead-letter');
+  }
+
+  /** What the host streams of them: the summaries (the list's needs). */
+  function summaries(events: TraceEvent[]): TraceEvent[] {
+    return indexed(events).filter(isSummaryEvent);
   }
 
   function packetCount(events: TraceEvent[]): number {
@@ -445,13 +454,45 @@ describe('stanza inspector webview', () => {
     const w = new TraceWriter({ after: scenario.events, prefix: 'live' });
     const [p1] = w.chat(scenario.jids.alice, 'bob@localhost', 'while paused');
     ip.backend.emitTrace(w.events);
-    await page.locator('#status', { hasText: `${w.events.length} new events waiting` }).waitFor();
+    const streamed = summaries(w.events).length;
+    await page.locator('#status', { hasText: `${streamed} new events waiting` }).waitFor();
     assert.equal((await status(page)).packets, before.packets, 'nothing added while paused');
     assert.equal(await page.locator(`.rows .row[data-packet="${p1}"]`).count(), 0);
     await page.locator('#btn-pause').click();
     const after = await waitForStatus(page, (s) => !s.paused && s.packets === before.packets + 2);
-    assert.equal(after.events, before.events + w.events.length);
+    assert.equal(after.events, before.events + streamed);
     await page.locator(`.rows .row[data-packet="${p1}"]`).waitFor();
+  });
+
+  test('a stanza whose stage timeline the sandbox\u2019s ring lost says so; its verdicts and outcome still show', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page, backend } = ip;
+    const { ping } = scenario.ids;
+    backend.forget([ping!]);
+    await selectPacket(page, ping!);
+    const pass = page.locator(`#details .pass[data-pass="${ping}"]`);
+    assert.equal(await pass.getAttribute('data-timeline'), 'gone');
+    assert.equal(await pass.locator('.timeline-note').innerText(), "The sandbox's trace buffer no longer holds this packet's stage timeline.");
+    assert.equal(await pass.locator('.stage.done, .stage.skipped').count(), 0, 'no stage timeline invented');
+    assert.equal(await pass.locator('.plugin').count(), scenario.events.filter((e) => e.type === 'plugin' && e.packetId === ping).length, 'the verdicts of the summary');
+    await pass.locator('.outcome-step').waitFor();
+    // Another stanza still gets its timeline.
+    await selectPacket(page, scenario.ids.pong!);
+    assert.equal(await page.locator(`#details .pass[data-pass="${scenario.ids.pong}"]`).getAttribute('data-timeline'), 'full');
+  });
+
+  test('packets left out under a flood are counted in the status line until Clear List', async (t) => {
+    const ip = await open();
+    t.after(() => ip.close());
+    const { page, backend } = ip;
+    backend.emit({ type: 'trace', events: [], dropped: 3 });
+    backend.emit({ type: 'trace', events: [], dropped: 4 });
+    await page.locator('#status', { hasText: '\u00b7 7 left out' }).waitFor();
+    assert.equal((await status(page)).leftOut, 7);
+    await page.locator('#btn-clear').click();
+    await waitForStatus(page, (s) => s.packets === 0 && s.leftOut === 0);
+    assert.doesNotMatch(await page.locator('#status').innerText(), /left out/);
   });
 
   test('export writes the visible events as JSON lines through the host', async (t) => {
@@ -464,10 +505,11 @@ describe('stanza inspector webview', () => {
     await page.locator('#btn-export').click();
     await waitUntil(() => ip.saved.length === 1);
     const lines = ip.saved[0]!.trimEnd().split('\n').map((l) => JSON.parse(l) as TraceEvent);
-    // Each visible row with both its passes.
+    // Each visible row with both its passes, stage events included (fetched for the export).
     const packets = new Set(scenario.events.filter((e) => e.type !== 'queue' && want.includes(rowOf(e.packetId))).map((e) => e.packetId));
     const wantEvents = scenario.events.filter((e) => e.type !== 'queue' && packets.has(e.packetId));
     assert.deepEqual(lines, JSON.parse(JSON.stringify(wantEvents)), 'exactly the visible packets\u2019 events, in seq order, unchanged');
+    assert.ok(lines.some((e) => e.type === 'stage'), 'the stage timelines, which the live stream left out');
     await page.waitForFunction(() => (globalThis as any).document.getElementById('status').dataset.exported === '/tmp/fake-export.jsonl');
   });
 
@@ -545,6 +587,7 @@ describe('stanza inspector webview', () => {
     assert.equal(await page.locator('#composer-send').evaluate((el) => (el as any).disabled), false);
     await page.locator('#composer-send').click();
     await page.locator('#details .packet-id', { hasText: 'inj1' }).waitFor();
+    await page.locator('#details .pass[data-pass="inj1"][data-timeline="full"]').waitFor();
     assert.equal(backend.injected.length, 1);
     assert.equal(backend.injected[0]!.as, scenario.jids.alice);
     assert.match(backend.injected[0]!.xml, /<ping xmlns="urn:xmpp:ping"\/>/);
@@ -577,7 +620,7 @@ describe('stanza inspector webview', () => {
     const { page } = ip;
     const loadMs = Date.now() - started;
     const s = await status(page);
-    assert.equal(s.events, bulk.events.length);
+    assert.equal(s.events, summaries(bulk.events).length);
     assert.equal(s.packets, bulk.packets, 'no packet dropped');
     const rows = await page.locator('.rows .row').count();
     assert.ok(rows < 100, `only the visible rows are in the DOM (${rows})`);

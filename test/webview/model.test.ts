@@ -1,9 +1,11 @@
 // The webview's packet index and filters (webview/model.ts, webview/filters.ts) in plain Node:
-// incremental building from batches, links, iq pairing, the event cap.
+// incremental building from batches, links, iq pairing, the event cap, summaries and the
+// stage timeline merged in on demand ('detail').
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileFilters, EMPTY_FILTERS } from '../../webview/filters';
+import { isSummaryEvent, type TraceEvent } from '../../sandbox/trace/events';
 import { PacketModel } from '../../webview/model';
 import { scenarioTrace, TraceWriter } from './fixture';
 
@@ -36,13 +38,12 @@ test('iq request and response are paired by id and address', () => {
   assert.deepEqual(m.iqPartners(m.byId.get(ids.chat1)!), [], 'a message has no partner');
 });
 
-test('seq gaps are counted as missed events; the cap drops the oldest packets whole', () => {
+test('the cap drops the oldest packets whole', () => {
   const w = new TraceWriter();
   for (let i = 0; i < 100; i++) w.chat('a@x/r', 'b@x', `m${i}`);
   const perPacketPair = w.events.length / 100;
   const m = new PacketModel(Math.floor(perPacketPair * 50));
-  const r = m.apply(w.events.filter((e) => e.seq !== 10));
-  assert.equal(m.missedEvents, 1);
+  const r = m.apply(w.events);
   assert.ok(r.trimmed);
   assert.ok(m.eventCount <= m.maxEvents);
   assert.equal(m.packets[m.packets.length - 1]!.id, 'p200', 'the newest packet kept');
@@ -140,4 +141,71 @@ test('a dead letter is a row of its own with its reason and item', () => {
   assert.equal(d.deadLetter!.reason, 'the stanza has no "to" address (XEP-0114 requires one)');
   assert.match(d.deadLetter!.item!, /nowhere to go/);
   assert.equal(d.arrival, undefined);
+});
+
+test('summaries: a pass needs its stage timeline; the detail merges in without duplicates', () => {
+  const { events, ids } = scenarioTrace();
+  const m = new PacketModel();
+  m.apply(events.filter(isSummaryEvent));
+  const p1 = m.byId.get(ids.chat1)!;
+  const summaryCount = p1.events.length;
+  assert.ok(p1.plugins.length > 0, 'the plugin verdicts came with the summary');
+  assert.ok(m.needsDetail(p1), 'no stage event yet');
+  const pluginsBefore = p1.plugins.length;
+  // The answer repeats what the summary brought (and one packet twice): each event is kept once.
+  const full = (id: string): TraceEvent[] => events.filter((e) => e.packetId === id);
+  const answer = [...full(ids.chat1!), ...full(ids.chat2!)].sort((a, b) => a.seq - b.seq);
+  const changed = m.applyDetail(answer, []);
+  assert.ok(changed.has(p1) && changed.has(m.byId.get(ids.chat2)!));
+  assert.deepEqual(p1.events, full(ids.chat1!), 'every event once, in seq order');
+  assert.equal(p1.detail, 'full');
+  assert.equal(m.needsDetail(p1), false);
+  assert.equal(p1.plugins.length, pluginsBefore, 'plugins not counted twice');
+  assert.deepEqual(Object.keys(p1.stages), ['preprocess', 'process', 'postprocess', 'filter']);
+  assert.ok(Object.values(p1.stages).every((s) => s!.entered && s!.left && s!.durationUs! > 0), 'stages rebuilt from the stage events');
+  assert.equal(Object.values(p1.stages).reduce((n, s) => n + s!.plugins.length, 0), pluginsBefore);
+  assert.deepEqual(p1.children, [ids.chat2], 'links untouched');
+  assert.equal(m.eventCount, m.packets.reduce((n, p) => n + p.events.length, 0), 'eventCount follows the merged events');
+  // The same answer again changes nothing; a live event the answer already brought is skipped.
+  m.applyDetail(answer, []);
+  const r = m.apply([full(ids.chat1!).at(-1)!]);
+  assert.deepEqual(p1.events, full(ids.chat1!));
+  assert.ok(!r.updated.has(p1));
+  assert.equal(m.eventCount, m.packets.reduce((n, p) => n + p.events.length, 0));
+});
+
+test('summaries: a packet the ring no longer holds is gone; full events never need detail', () => {
+  const { events, ids } = scenarioTrace();
+  const m = new PacketModel();
+  m.apply(events.filter(isSummaryEvent));
+  const ping = m.byId.get(ids.ping!)!;
+  const changed = m.applyDetail([], [ids.ping!]);
+  assert.ok(changed.has(ping));
+  assert.equal(ping.detail, 'gone');
+  assert.equal(m.needsDetail(ping), false, 'not asked again');
+  assert.deepEqual(Object.keys(ping.stages).filter((st) => ping.stages[st as keyof typeof ping.stages]!.left), [], 'no stage timeline invented');
+  // Built from full events (the stream before summaries, or a test): nothing to fetch.
+  const full = new PacketModel();
+  full.apply(events);
+  assert.ok(full.packets.every((p) => !full.needsDetail(p)));
+  // An earlier run's ring is gone with its process: never asked for.
+  m.startSandboxRun(2);
+  assert.ok(m.packets.every((p) => !m.needsDetail(p)));
+});
+
+test('summaries: a detail fetched in flight is fetched again once the outcome arrives', () => {
+  const { events, ids } = scenarioTrace();
+  const m = new PacketModel();
+  const mine = events.filter((e) => e.packetId === ids.ping);
+  const outcome = mine.findIndex((e) => e.type === 'outcome');
+  m.apply(mine.slice(0, outcome).filter(isSummaryEvent));
+  const ping = m.byId.get(ids.ping!)!;
+  m.applyDetail(mine.slice(0, outcome), []);
+  assert.equal(ping.detail, 'full');
+  m.apply([mine[outcome]!]);
+  assert.equal(ping.outcome, mine[outcome]);
+  assert.ok(m.needsDetail(ping), 'the stages after the fetch are still to come');
+  m.applyDetail(mine, []);
+  assert.deepEqual(ping.events, mine);
+  assert.equal(m.needsDetail(ping), false);
 });

@@ -40,10 +40,11 @@ async function waitFor(pred: () => boolean, what: string): Promise<void> {
   assert.ok(pred(), what);
 }
 
-test('the client loads nothing but Node builtins and the control API (the extension host imports it)', async () => {
+test('the client loads nothing but Node builtins, the control API and the trace contract (the extension host imports it)', async () => {
   const r = await build({ entryPoints: [join(ROOT, 'sandbox/control/ipc-client.ts')], bundle: true, write: false, metafile: true, platform: 'node', format: 'cjs', logLevel: 'silent' });
   const inputs = Object.keys(r.metafile.inputs).map((f) => relative(ROOT, join(process.cwd(), f)).replace(/\\/g, '/'));
-  assert.deepEqual(inputs.sort(), ['sandbox/control/api.ts', 'sandbox/control/ipc-client.ts']);
+  // The trace batches arrive compact (trace/wire.ts) and are decoded here, by the column table.
+  assert.deepEqual(inputs.sort(), ['sandbox/control/api.ts', 'sandbox/control/ipc-client.ts', 'sandbox/trace/columns.ts', 'sandbox/trace/events.ts', 'sandbox/trace/wire.ts', 'sandbox/xmpp/vocabulary.ts']);
 });
 
 test('a sandbox child process is driven over IPC: status, events, trace batches, inject, stop', async (t) => {
@@ -63,6 +64,8 @@ test('a sandbox child process is driven over IPC: status, events, trace batches,
   const offPlain = ctl.onEvent((e) => withoutTrace.push(e));
   const offTap = ctl.onTraceBatch((b) => tapped.push(b));
   const offTrace = ctl.onEvent((e) => withTrace.push(e), { trace: true });
+  const summaries: ControlEvent[] = [];
+  const offSummary = ctl.onEvent((e) => summaries.push(e), { trace: 'summary' });
 
   const xmpp = client({ service: status.endpoints!.c2s, domain: 'localhost', username: 'ipcuser', password: 'sandbox', resource: 'r1' });
   await xmpp.start();
@@ -81,6 +84,17 @@ test('a sandbox child process is driven over IPC: status, events, trace batches,
   await waitFor(() => withTrace.some(carries), 'trace batch carries the injected packet');
   await waitFor(() => tapped.some(carries), 'the tap sees the batches that flow');
   assert.ok(!withoutTrace.some((e) => e.type === 'trace'), 'no trace batch for a listener that did not ask');
+  // Beside a full listener, a summary listener gets the same batches without the stage events.
+  await waitFor(() => summaries.some(carries), 'the summary listener sees the packet');
+  const ofPacket = (events: ControlEvent[]) => events.flatMap((e) => (e.type === 'trace' ? e.events.filter((ev) => ev.packetId === packetId) : []));
+  await waitFor(() => ofPacket(withTrace).some((e) => e.type === 'outcome') && ofPacket(summaries).some((e) => e.type === 'outcome'), 'both saw the outcome');
+  assert.deepEqual(ofPacket(summaries), ofPacket(withTrace).filter((e) => e.type !== 'stage'));
+  assert.ok(ofPacket(withTrace).some((e) => e.type === 'stage'));
+  // The stage timeline on request: the ring's every event of the packet (the batches crossed compact, trace/wire.ts).
+  assert.deepEqual(await ctl.call('trace.packets', { packetIds: [packetId] }), ofPacket(withTrace));
+  await assert.rejects(ctl.call('trace.packets', { packetIds: 'p1' as never }), (e: unknown) => e instanceof ControlError && e.code === 'bad-params' && /'packetIds' must be an array of strings/.test(e.message));
+  await assert.rejects(ctl.call('trace.packets', { packetIds: Array.from({ length: 20_001 }, (_, i) => `p${i}`) }), (e: unknown) => e instanceof ControlError && /at most 20000/.test(e.message));
+  offSummary();
 
   await assert.rejects(ctl.call('stanza.inject', { as: 'localhost', xml: '<message><body>unclosed' }), (e: unknown) => e instanceof ControlError && e.code === 'xml-invalid');
   await assert.rejects(ctl.call('no.such.method' as 'status', {}), (e: unknown) => e instanceof ControlError && e.code === 'unknown-method');

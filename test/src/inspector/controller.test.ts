@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { xml } from '@xmpp/client';
 import type { TraceEvent } from '../../../sandbox/trace/events';
 import { InspectorController, type InspectorHostServices } from '../../../src/inspector/controller';
-import type { HostMessage } from '../../../src/protocol';
+import { isSummaryEvent, type HostMessage } from '../../../src/protocol';
 import { startRealSandbox, type ClientHandle, type RealSandbox } from '../../webview/real-sandbox';
 
 function recorder(): { posted: HostMessage[]; logs: string[]; services: InspectorHostServices } {
@@ -80,7 +80,20 @@ describe('inspector controller on the real sandbox', () => {
     const seqs = traceEvents(r.posted).map((e) => e.seq);
     assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in seq order');
     assert.equal(new Set(seqs).size, seqs.length, 'no event twice');
-    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1]! + 1, 'no gap between snapshot and live events');
+    // Summaries only (the stage timeline comes on request), and every one of them: no gap between snapshot and live events.
+    const last = seqs[seqs.length - 1]!;
+    const ring = (await sb.control.call('trace.snapshot', {})).filter((e) => e.seq <= last);
+    assert.deepEqual(seqs, ring.filter(isSummaryEvent).map((e) => e.seq), 'every summary event, in order, none missing');
+    assert.ok(!traceEvents(r.posted).some((e) => e.type === 'stage'), 'no stage event in the live list');
+
+    // The stage timeline of a packet, on request: the ring's every event of it; ids it does not hold are named.
+    const arrival = liveEvents.find((e) => e.type === 'arrival' && e.xml.includes('live 39'))!;
+    await ctl.receive({ type: 'detail', requestId: 7, packetIds: [arrival.packetId, 'p999999'] });
+    const detail = r.posted.find((m): m is Extract<HostMessage, { type: 'detail' }> => m.type === 'detail' && m.requestId === 7);
+    assert.ok(detail, 'the detail answer');
+    assert.deepEqual(detail.missing, ['p999999']);
+    assert.deepEqual(detail.events, ring.filter((e) => e.packetId === arrival.packetId));
+    assert.equal(detail.events.filter((e) => e.type === 'stage').length, 8, 'four stages, entered and left');
   });
 
   test('send: the host re-validates, injects, answers with the packet id whose trace follows', async (t) => {

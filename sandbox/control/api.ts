@@ -209,7 +209,9 @@ export type TraceSubscription = boolean | 'summary';
 export interface ControlApi {
   call<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>>;
   /** Subscribe to events; returns the unsubscribe function. Subscribing to trace costs the sandbox, so it is opt-in. */
-  onEvent(listener: ControlEventListener, opts?: { trace?: TraceSubscription }): () => void;
+  // A property, not a method: parameters are then checked strictly, so an implementation that
+  // takes a narrower `opts` (trace?: boolean) and would drop 'summary' is a type error.
+  onEvent: (listener: ControlEventListener, opts?: { trace?: TraceSubscription }) => () => void;
 }
 
 /** Error thrown by control calls, with a stable code. */

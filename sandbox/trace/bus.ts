@@ -49,10 +49,43 @@ const TXT = 3;
 const TAG = 4;
 const VERSION = 5;
 const SEQ = 6;
+/** A packet id: its counter in a number column (-1: absent, NaN: not 'p' + counter, the text then in a value column). */
+const PID = 7;
+/** A plugin id: its index in SYMBOLS in a number column (-1: absent). */
+const SYM = 8;
 /** Number column 1: where the slot's text starts in the arena (its texts follow one another, in field order). */
 const TEXT_START = 1;
-/** Number column 2: the length of packetId, every layout's first text (forPacket compares it in place). */
-const PACKET_ID_LENGTH = 2;
+/** Number column 2, and value column 0: every layout's packetId (forPacket scans them). */
+const PACKET_ID = 2;
+const PACKET_ID_TEXT = 0;
+
+/** The plugin ids the ring has seen (SymbolCodec), by index; one table for every bus. */
+const SYMBOLS: string[] = [];
+const SYMBOL_INDEX = new Map<string, number>();
+
+function symbolOf(s: string | undefined): number {
+  if (s === undefined) return -1;
+  let k = SYMBOL_INDEX.get(s);
+  if (k === undefined) {
+    k = SYMBOLS.push(s) - 1;
+    SYMBOL_INDEX.set(s, k);
+  }
+  return k;
+}
+
+/** 'p' + counter → the counter; -1 when absent; NaN for any other text (kept as itself). */
+function packetNumberOf(s: string | undefined): number {
+  if (s === undefined) return -1;
+  const n = s.length;
+  if (n < 2 || n > 16 || s.charCodeAt(0) !== 112 /* p */ || (n > 2 && s.charCodeAt(1) === 48)) return NaN;
+  let v = 0;
+  for (let k = 1; k < n; k++) {
+    const d = s.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
+}
 
 /** Marks a text field that holds a list (Field.values). */
 const LIST: readonly string[] = Object.freeze(['(list)']);
@@ -62,6 +95,8 @@ interface Field {
   readonly key: string;
   readonly where: number;
   readonly col: number;
+  /** PID fields: the value column that keeps a packet id that is not 'p' + counter. */
+  readonly vcol: number;
   readonly optional: boolean;
   /** Enum fields: the const array the byte indexes (code - 1). */
   readonly values: readonly string[];
@@ -76,13 +111,14 @@ interface Layout {
 }
 
 function layoutOf(type: TraceEventType, columns: Readonly<Record<string, Codec>>): Layout {
-  // ts is number column 0 in every layout, the text start column 1, and packetId, the first
-  // text, keeps its length in column 2: forPacket scans it.
-  const next = [0, 3, 0];
+  // ts is number column 0 in every layout, the text start column 1, and packetId number column
+  // 2 and value column 0: forPacket scans them.
+  const next = [0, 3, 1];
   const fields: Field[] = [];
   for (const [key, codec] of Object.entries(columns)) {
     let where: number;
     let col = 0;
+    let vcol = 0;
     let optional = false;
     let values: readonly string[] = [];
     switch (codec.enc) {
@@ -110,10 +146,21 @@ function layoutOf(type: TraceEventType, columns: Readonly<Record<string, Codec>>
         col = next[F64]!++;
         optional = codec.optional;
         break;
+      case 'packetId':
+        where = PID;
+        col = key === 'packetId' ? PACKET_ID : next[F64]!++;
+        vcol = key === 'packetId' ? PACKET_ID_TEXT : next[VAL]!++;
+        optional = codec.optional;
+        break;
+      case 'symbol':
+        where = SYM;
+        col = next[F64]!++;
+        optional = codec.optional;
+        break;
       case 'string':
       case 'strings':
         where = TXT;
-        col = key === 'packetId' ? PACKET_ID_LENGTH : next[F64]!++;
+        col = next[F64]!++;
         optional = codec.optional;
         values = codec.enc === 'strings' ? LIST : [];
         break;
@@ -123,10 +170,10 @@ function layoutOf(type: TraceEventType, columns: Readonly<Record<string, Codec>>
         optional = codec.optional;
         break;
     }
-    fields.push({ key, where, col, optional, values });
+    fields.push({ key, where, col, vcol, optional, values });
   }
-  if (fields.find((f) => f.where === TXT)?.key !== 'packetId') throw new Error(`trace ${type}: packetId must be every event type's first text field (forPacket reads it at the slot's text start)`);
-  return { type, fields, stored: fields.filter((f) => f.where <= TXT && f.key !== 'ts') };
+  if (fields.find((f) => f.key === 'packetId')?.where !== PID) throw new Error(`trace ${type}: packetId must be kept as a packet id (forPacket scans its column)`);
+  return { type, fields, stored: fields.filter((f) => (f.where <= TXT || f.where === PID || f.where === SYM) && f.key !== 'ts') };
 }
 
 // ---- the layout compiled: one writer and one reader per event type ----
@@ -164,18 +211,41 @@ function encoderOf(type: string, f: Field): Encoder {
 function writerSource(layout: Layout, source: (f: Field) => string): string {
   const enc = layout.stored.filter((f) => f.where === U8);
   const txt = layout.stored.filter((f) => f.where === TXT);
+  const total = txt.map((f) => `(n${f.col} > 0 ? n${f.col} : 0)`).join(' + ');
   return [
     ...enc.map((f) => `const c${f.col} = enc[${f.col}](${source(f)});`),
     ...txt.map((f) => `const t${f.col} = ${f.values === LIST ? `listText(${source(f)})` : source(f)}; const n${f.col} = t${f.col} === undefined ? -1 : t${f.col}.length;`),
-    `let at = tx.reserve(${txt.map((f) => `(n${f.col} > 0 ? n${f.col} : 0)`).join(' + ') || '0'}, floor);`,
+    // Where the oldest text the ring still holds starts is worked out only when there is text to place.
+    txt.length ? `const total = ${total}; let at = total > 0 ? tx.reserve(total, ring.floor()) : tx.position;` : 'const at = tx.position;',
     `f64[${TEXT_START}][i] = at;`,
     ...txt.map((f) => `if (n${f.col} > 0) { tx.put(t${f.col}, at); at += n${f.col}; } f64[${f.col}][i] = n${f.col};`),
-    ...layout.stored.map((f) => (f.where === U8 ? `u8[${f.col}][i] = c${f.col};` : f.where === TXT ? '' : `${f.where === F64 ? 'f64' : 'val'}[${f.col}][i] = ${source(f)};`)),
+    ...layout.stored.map((f) => {
+      switch (f.where) {
+        case U8:
+          return `u8[${f.col}][i] = c${f.col};`;
+        case TXT:
+          return '';
+        case PID:
+          return `{ const x = ${source(f)}; const n = packetNumberOf(x); f64[${f.col}][i] = n; val[${f.vcol}][i] = n !== n ? x : undefined; }`;
+        case SYM:
+          return `f64[${f.col}][i] = symbolOf(${source(f)});`;
+        default:
+          return `${f.where === F64 ? 'f64' : 'val'}[${f.col}][i] = ${source(f)};`;
+      }
+    }),
   ].join('\n');
 }
 
 function compile<F>(params: readonly string[], body: string, encoders: readonly Encoder[], values: readonly (readonly string[])[]): F {
-  return new Function('enc', 'values', 'listText', 'textList', `"use strict"; return function (${params.join(', ')}) {\n${body}\n};`)(encoders, values, listText, textList) as F;
+  return new Function('enc', 'values', 'listText', 'textList', 'packetNumberOf', 'symbolOf', 'SYMBOLS', `"use strict"; return function (${params.join(', ')}) {\n${body}\n};`)(
+    encoders,
+    values,
+    listText,
+    textList,
+    packetNumberOf,
+    symbolOf,
+    SYMBOLS,
+  ) as F;
 }
 
 // A list is kept as its items, each followed by NUL: no JID (RFC 7622 §3) or packet id holds one.
@@ -191,7 +261,11 @@ function textList(s: string): string[] {
 }
 
 /** Writes an emitted event (its fields read by name) into slot `i`. */
-type ObjectWriter = (u8: U8s, f64: F64s, val: Vals, tx: TextArena, floor: number, i: number, e: object) => void;
+type ObjectWriter = (u8: U8s, f64: F64s, val: Vals, tx: TextArena, ring: TextFloor, i: number, e: object) => void;
+/** What a writer asks the ring, only when it has text to place: where the oldest text still held starts. */
+interface TextFloor {
+  floor(): number;
+}
 /** Reads slot `i` back as the event, keys in TRACE_COLUMNS order, absent optional fields left out. */
 type Reader = (u8: U8s, f64: F64s, val: Vals, tx: TextArena, i: number, seq: number) => TraceEvent;
 
@@ -219,7 +293,7 @@ function compiled(layout: Layout): Compiled {
     values[f.col] = f.values;
   }
   const q = JSON.stringify;
-  const write = compile<ObjectWriter>(['u8', 'f64', 'val', 'tx', 'floor', 'i', 'e'], writerSource(layout, (f) => `e[${q(f.key)}]`), encoders, values);
+  const write = compile<ObjectWriter>(['u8', 'f64', 'val', 'tx', 'ring', 'i', 'e'], writerSource(layout, (f) => `e[${q(f.key)}]`), encoders, values);
   const read = compile<Reader>(
     ['u8', 'f64', 'val', 'tx', 'i', 'seq'],
     [
@@ -238,6 +312,10 @@ function compiled(layout: Layout): Compiled {
             return f.optional ? `{ const c = u8[${f.col}][i]; if (c !== 0) o[${k}] = values[${f.col}][c - 1]; }` : `o[${k}] = values[${f.col}][u8[${f.col}][i] - 1];`;
           case F64:
             return f.optional ? `{ const x = f64[${f.col}][i]; if (x === x) o[${k}] = x; }` : `o[${k}] = f64[${f.col}][i];`;
+          case PID:
+            return `{ const n = f64[${f.col}][i]; if (n >= 0) o[${k}] = 'p' + n; else if (n !== n) o[${k}] = val[${f.vcol}][i];${f.optional ? '' : ` else o[${k}] = undefined;`} }`;
+          case SYM:
+            return `{ const n = f64[${f.col}][i]; if (n >= 0) o[${k}] = SYMBOLS[n];${f.optional ? '' : ` else o[${k}] = undefined;`} }`;
           case TXT: {
             const text = f.values === LIST ? 'textList(tx.get(at, n))' : 'tx.get(at, n)';
             return f.optional
@@ -287,7 +365,17 @@ const COMPILED: readonly Compiled[] = Object.entries(TRACE_COLUMNS).map(([type, 
 const KIND = Object.fromEntries(COMPILED.map((c, k) => [c.layout.type, k])) as Record<TraceEventType, number>;
 /** How many columns of each sort the widest layout needs. */
 const WIDTH = [U8, F64, VAL].map((where) =>
-  Math.max(where === F64 ? PACKET_ID_LENGTH + 1 : 0, ...COMPILED.map((c) => 1 + Math.max(-1, ...c.layout.fields.filter((f) => f.where === where || (where === F64 && f.where === TXT)).map((f) => f.col)))),
+  Math.max(
+    where === F64 ? PACKET_ID + 1 : where === VAL ? PACKET_ID_TEXT + 1 : 0,
+    ...COMPILED.map((c) =>
+      1 +
+      Math.max(
+        -1,
+        ...c.layout.fields.filter((f) => f.where === where || (where === F64 && (f.where === TXT || f.where === PID || f.where === SYM))).map((f) => f.col),
+        ...(where === VAL ? c.layout.fields.filter((f) => f.where === PID).map((f) => f.vcol) : []),
+      ),
+    ),
+  ),
 );
 
 /**
@@ -300,8 +388,8 @@ function positional<T extends TraceEventType, const P extends readonly (keyof Ev
   if (missing.length) throw new Error(`trace ${c.layout.type}: the positional writer lacks ${missing.join(', ')}`);
   const arg = (f: Field) => `a${params.indexOf(f.key as never)}`;
   type Args = { [K in keyof P]: EventOf<T>[P[K]] | undefined };
-  return compile<(u8: U8s, f64: F64s, val: Vals, tx: TextArena, floor: number, i: number, ...args: Args) => void>(
-    ['u8', 'f64', 'val', 'tx', 'floor', 'i', ...params.map((_, k) => `a${k}`)],
+  return compile<(u8: U8s, f64: F64s, val: Vals, tx: TextArena, ring: TextFloor, i: number, ...args: Args) => void>(
+    ['u8', 'f64', 'val', 'tx', 'ring', 'i', ...params.map((_, k) => `a${k}`)],
     writerSource(c.layout, arg),
     c.encoders,
     [],
@@ -338,6 +426,11 @@ class TextArena {
     this.units = units;
     this.bytes = Buffer.alloc(units * 2);
     this.u16 = new Uint16Array(this.bytes.buffer, this.bytes.byteOffset, units);
+  }
+
+  /** Where the next text goes (a text-free slot records it: the floor never passes it). */
+  get position(): number {
+    return this.pos;
   }
 
   /** Room for `n` units in one piece, keeping what starts at `floor` and after; returns its position. */
@@ -480,7 +573,7 @@ export class TraceBus {
     const c = COMPILED[kind];
     if (!c) throw new TypeError(`trace: ${JSON.stringify(input.type)} is not an event type`);
     const i = this.reserve();
-    c.write(this.u8, this.f64, this.val, this.tx, this.floor(), i, input);
+    c.write(this.u8, this.f64, this.val, this.tx, this, i, input);
     const ts = this.timeOrigin + t;
     const seq = this.commit(i, kind, ts);
     // Subscribers get the event as the ring gives it back (absent fields left out, keys in
@@ -496,7 +589,7 @@ export class TraceBus {
     if (!this.enabled) return;
     const dur = phase === 'leave' ? (durationUs ?? 0) : undefined;
     const i = this.reserve();
-    WRITE_STAGE(this.u8, this.f64, this.val, this.tx, this.floor(), i, packetId, stage, phase, dur);
+    WRITE_STAGE(this.u8, this.f64, this.val, this.tx, this, i, packetId, stage, phase, dur);
     const ts = this.timeOrigin + t;
     const seq = this.commit(i, KIND_STAGE, ts);
     if (this.fullListeners > 0) {
@@ -516,7 +609,7 @@ export class TraceBus {
   plugin(packetId: string, stage: Stage, plugin: string, verdict: Verdict, t: number, durationUs: number, produced?: string[] | null, reason?: string, error?: string): void {
     if (!this.enabled) return;
     const i = this.reserve();
-    WRITE_PLUGIN(this.u8, this.f64, this.val, this.tx, this.floor(), i, packetId, stage, plugin, verdict, durationUs, produced || undefined, reason || undefined, error || undefined);
+    WRITE_PLUGIN(this.u8, this.f64, this.val, this.tx, this, i, packetId, stage, plugin, verdict, durationUs, produced || undefined, reason || undefined, error || undefined);
     const ts = this.timeOrigin + t;
     const seq = this.commit(i, KIND_PLUGIN, ts);
     if (this.listeners.size > 0) {
@@ -564,7 +657,7 @@ export class TraceBus {
    * Where the oldest text the ring still needs starts, once the next event is in: the slot it
    * overwrites gives its text up (Infinity: no text is needed).
    */
-  private floor(): number {
+  floor(): number {
     const cap = this.capacity;
     if (this.size === 0 || (this.size === cap && cap === 1)) return Infinity;
     return this.f64[TEXT_START]![this.size < cap ? (this.head - this.size + cap) % cap : (this.head + 1) % cap]!;
@@ -657,41 +750,32 @@ export class TraceBus {
 
   /** All events of one packet still in the ring. */
   forPacket(packetId: string): TraceEvent[] {
-    const out: TraceEvent[] = [];
-    const firstSeq = this.seq - this.size + 1;
-    const start = this.head - this.size + this.capacity;
-    const starts = this.f64[TEXT_START]!;
-    const lengths = this.f64[PACKET_ID_LENGTH]!;
-    for (let k = 0; k < this.size; k++) {
-      const i = (start + k) % this.capacity;
-      if (lengths[i] === packetId.length && this.tx.equals(starts[i]!, packetId)) out.push(this.eventAt(i, firstSeq + k));
-    }
-    return out;
+    return this.forPackets([packetId]);
   }
 
   /**
    * Every event of these packets still in the ring, oldest first: the stage timeline a
-   * summary subscriber did not get. One pass over the ring, whatever the number of ids.
+   * summary subscriber did not get. One pass over the ring's packet id column, whatever the
+   * number of ids.
    */
   forPackets(packetIds: Iterable<string>): TraceEvent[] {
-    const wanted = new Set(packetIds);
-    const out: TraceEvent[] = [];
-    if (wanted.size === 0) return out;
-    let shortest = Infinity;
-    let longest = 0;
-    for (const id of wanted) {
-      shortest = Math.min(shortest, id.length);
-      longest = Math.max(longest, id.length);
+    const numbers = new Set<number>();
+    const texts = new Set<string>();
+    for (const id of packetIds) {
+      const n = packetNumberOf(id);
+      if (n === n) numbers.add(n);
+      else texts.add(id);
     }
+    const out: TraceEvent[] = [];
+    if (numbers.size === 0 && texts.size === 0) return out;
     const firstSeq = this.seq - this.size + 1;
     const start = this.head - this.size + this.capacity;
-    const starts = this.f64[TEXT_START]!;
-    const lengths = this.f64[PACKET_ID_LENGTH]!;
+    const ids = this.f64[PACKET_ID]!;
+    const idTexts = this.val[PACKET_ID_TEXT]!;
     for (let k = 0; k < this.size; k++) {
       const i = (start + k) % this.capacity;
-      const n = lengths[i]!;
-      if (n < shortest || n > longest) continue;
-      if (wanted.has(this.tx.get(starts[i]!, n))) out.push(this.eventAt(i, firstSeq + k));
+      const n = ids[i]!;
+      if (n === n ? numbers.has(n) : texts.has(idTexts[i] as string)) out.push(this.eventAt(i, firstSeq + k));
     }
     return out;
   }

@@ -56,6 +56,23 @@ interface StringCodec<O extends boolean> {
   readonly enc: 'string';
   readonly optional: O;
 }
+/**
+ * A packet id ('p' + counter, xmpp/core/packet.ts): the counter in a number column, read back
+ * as 'p' + counter; any other text (tests, a plugin's own ids) kept by reference. Copying every
+ * event's packet id into the arena was most of the cost of a stage event, which has no other text.
+ */
+interface PacketIdCodec<O extends boolean> {
+  readonly enc: 'packetId';
+  readonly optional: O;
+}
+/**
+ * A plugin id: its index in one table of the ids seen (the plugin registry bounds them), in a
+ * number column. A plugin event's other texts are usually absent, so it then copies no text.
+ */
+interface SymbolCodec<O extends boolean> {
+  readonly enc: 'symbol';
+  readonly optional: O;
+}
 /** A list of strings (JIDs, packet ids), copied into the text arena; undefined when absent. */
 interface StringsCodec<O extends boolean> {
   readonly enc: 'strings';
@@ -74,18 +91,20 @@ export type Codec =
   | Omit<EnumCodec<string, boolean>, '_member'>
   | NumberCodec<boolean>
   | StringCodec<boolean>
+  | PacketIdCodec<boolean>
+  | SymbolCodec<boolean>
   | StringsCodec<boolean>
   | RefCodec<boolean>;
 
 type IsOptional<E, K extends keyof E> = {} extends Pick<E, K> ? true : false;
 /** The codec a field of type T must have (a field that is only ever undefined: an optional string). */
 type ValueCodec<T, O extends boolean> = [T] extends [never]
-  ? StringCodec<true>
+  ? StringCodec<true> | PacketIdCodec<true>
   : [T] extends [number]
     ? NumberCodec<O>
     : [T] extends [string]
       ? string extends T
-        ? StringCodec<O>
+        ? StringCodec<O> | PacketIdCodec<O> | SymbolCodec<O>
         : EnumCodec<T, O>
       : [T] extends [readonly string[]]
         ? StringsCodec<O>
@@ -111,6 +130,10 @@ const seq: SeqCodec = { enc: 'seq' };
 const ts: TsCodec = { enc: 'ts' };
 const str: StringCodec<false> = { enc: 'string', optional: false };
 const optStr: StringCodec<true> = { enc: 'string', optional: true };
+const pid: PacketIdCodec<false> = { enc: 'packetId', optional: false };
+const optPid: PacketIdCodec<true> = { enc: 'packetId', optional: true };
+const sym: SymbolCodec<false> = { enc: 'symbol', optional: false };
+const optSym: SymbolCodec<true> = { enc: 'symbol', optional: true };
 const num: NumberCodec<false> = { enc: 'number', optional: false };
 const optNum: NumberCodec<true> = { enc: 'number', optional: true };
 const optStrs: StringsCodec<true> = { enc: 'strings', optional: true };
@@ -122,7 +145,7 @@ const oneOf = <T extends string>(values: readonly T[]): EnumCodec<T, false> => (
 export const TRACE_COLUMNS = {
   arrival: {
     type: tag,
-    packetId: str,
+    packetId: pid,
     source: ref,
     direction: oneOf(DIRECTIONS),
     kind: oneOf(STANZA_KINDS),
@@ -134,16 +157,16 @@ export const TRACE_COLUMNS = {
     id: optStr,
     child: optStr,
     xmlns: optStr,
-    parentId: optStr,
-    producedBy: optStr,
+    parentId: optPid,
+    producedBy: optSym,
     stored: optRef,
     run: optStr,
     v,
     seq,
     ts,
   },
-  stage: { type: tag, packetId: str, stage: oneOf(STAGES), phase: oneOf(PHASES), durationUs: optNum, v, seq, ts },
-  plugin: { type: tag, packetId: str, stage: oneOf(STAGES), plugin: str, verdict: oneOf(VERDICTS), durationUs: num, produced: optStrs, reason: optStr, error: optStr, v, seq, ts },
-  outcome: { type: tag, packetId: str, outcome: oneOf(OUTCOMES), totalUs: num, to: optStrs, produced: optStrs, error: optStr, plugin: optStr, reason: optStr, v, seq, ts },
-  queue: { type: tag, packetId: optStr, op: oneOf(QUEUE_OPS), key: str, dest: optStr, length: optNum, count: optNum, client: optStr, reason: optStr, item: optStr, v, seq, ts },
+  stage: { type: tag, packetId: pid, stage: oneOf(STAGES), phase: oneOf(PHASES), durationUs: optNum, v, seq, ts },
+  plugin: { type: tag, packetId: pid, stage: oneOf(STAGES), plugin: sym, verdict: oneOf(VERDICTS), durationUs: num, produced: optStrs, reason: optStr, error: optStr, v, seq, ts },
+  outcome: { type: tag, packetId: pid, outcome: oneOf(OUTCOMES), totalUs: num, to: optStrs, produced: optStrs, error: optStr, plugin: optSym, reason: optStr, v, seq, ts },
+  queue: { type: tag, packetId: optPid, op: oneOf(QUEUE_OPS), key: str, dest: optStr, length: optNum, count: optNum, client: optStr, reason: optStr, item: optStr, v, seq, ts },
 } satisfies { readonly [T in TraceEventType]: Columns<EventOf<T>> };

@@ -103,7 +103,7 @@ const DECODERS: readonly Decoder[] = FIELDS.map((fields, t) => {
         return `${key} = ${TRACE_SCHEMA_VERSION};`;
     }
     const x = `x${k}`;
-    const absent = !c.optional && c.enc === 'string' ? `${key} = undefined;` : '';
+    const absent = !c.optional && (c.enc === 'string' || c.enc === 'packetId' || c.enc === 'symbol') ? `${key} = undefined;` : '';
     const value = c.enc === 'enum' ? `values[${k}][${x}]` : c.enc === 'ref' ? `refs[${x}]` : c.key === 'xml' && c.enc === 'string' ? `(xml.last = ${x} === ${SAME_XML} ? xml.last : ${x})` : x;
     return `{ const ${x} = data[i++]; if (${x} === null || ${x} === undefined) { ${absent} } else ${key} = ${value}; }`;
   });

@@ -11,6 +11,7 @@ import {
   type ConfigOverrides,
   type ControlApi,
   type ControlEventListener,
+  type TraceSubscription,
   type ControlMethod,
   type ControlParams,
   type ControlResult,
@@ -39,8 +40,8 @@ export interface SandboxProcessOptions {
 
 /** A listener kept across restarts: attached to each new child's client once it is ready. */
 interface Subscription {
-  /** Asks the child for trace batches (onEvent with trace: true). */
-  trace: boolean;
+  /** Asks the child for trace batches (onEvent with trace: true, or 'summary'). */
+  trace: TraceSubscription;
   /** onEvent, not onPassiveTrace: counted in subscriberCount. */
   counted: boolean;
   attach(client: IpcControlClient): () => void;
@@ -172,14 +173,14 @@ export class SandboxProcess implements ControlApi, vscode.Disposable {
   }
 
   /** Listeners survive restarts: each is attached again to every new child. */
-  onEvent(listener: ControlEventListener, opts: { trace?: boolean } = {}): () => void {
-    const trace = opts.trace === true;
+  onEvent(listener: ControlEventListener, opts: { trace?: TraceSubscription } = {}): () => void {
+    const trace = opts.trace === true || opts.trace === 'summary' ? opts.trace : false;
     return this.subscribe({ trace, counted: true, attach: (c) => c.onEvent(this.guard(listener), { trace }) });
   }
 
   /** Whether the child currently pushes trace batches (some listener asked for them). */
   get traceSubscribed(): boolean {
-    return [...this.subscriptions].some((s) => s.trace);
+    return [...this.subscriptions].some((s) => s.trace !== false);
   }
 
   /** Receives the trace batches that flow anyway; never turns tracing over IPC on by itself. */

@@ -284,6 +284,21 @@ interface Compiled {
   readonly normalize: (e: object, seq: number, ts: number) => TraceEvent;
 }
 
+/** The generated line for a field no emitter supplies (type, v, seq), the same in the reader and the normaliser; null for the others. */
+function stampedField(layout: Layout, f: Field): string | null {
+  const k = JSON.stringify(f.key);
+  switch (f.where) {
+    case TAG:
+      return `o[${k}] = ${JSON.stringify(layout.type)};`;
+    case VERSION:
+      return `o[${k}] = ${TRACE_SCHEMA_VERSION};`;
+    case SEQ:
+      return `o[${k}] = seq;`;
+    default:
+      return null;
+  }
+}
+
 function compiled(layout: Layout): Compiled {
   const encoders: Encoder[] = [];
   const values: (readonly string[])[] = [];
@@ -301,13 +316,9 @@ function compiled(layout: Layout): Compiled {
       `let at = f64[${TEXT_START}][i];`,
       ...layout.fields.map((f) => {
         const k = q(f.key);
+        const stamped = stampedField(layout, f);
+        if (stamped !== null) return stamped;
         switch (f.where) {
-          case TAG:
-            return `o[${k}] = ${q(layout.type)};`;
-          case VERSION:
-            return `o[${k}] = ${TRACE_SCHEMA_VERSION};`;
-          case SEQ:
-            return `o[${k}] = seq;`;
           case U8:
             return f.optional ? `{ const c = u8[${f.col}][i]; if (c !== 0) o[${k}] = values[${f.col}][c - 1]; }` : `o[${k}] = values[${f.col}][u8[${f.col}][i] - 1];`;
           case F64:
@@ -339,14 +350,8 @@ function compiled(layout: Layout): Compiled {
       '"use strict"; const o = {};',
       ...layout.fields.map((f) => {
         const k = q(f.key);
-        switch (f.where) {
-          case TAG:
-            return `o[${k}] = ${q(layout.type)};`;
-          case VERSION:
-            return `o[${k}] = ${TRACE_SCHEMA_VERSION};`;
-          case SEQ:
-            return `o[${k}] = seq;`;
-        }
+        const stamped = stampedField(layout, f);
+        if (stamped !== null) return stamped;
         if (f.key === 'ts') return `o[${k}] = ts;`;
         const x = `e[${k}]`;
         if (f.where === TXT && f.values === LIST) return `{ const x = ${x}; if (x !== undefined) o[${k}] = x.slice(); ${f.optional ? '' : `else o[${k}] = undefined;`} }`;

@@ -302,9 +302,14 @@ const DETAIL_TIMEOUT_MS = 60_000;
 const detailInFlight = new Set<string>();
 const detailRequests = new Map<number, { ids: string[]; run: number; answered: Promise<void>; settle: () => void }>();
 
+/** The packet ids of those of `records` that have only their summary and are not asked for yet. */
+function idsNeedingDetail(records: readonly PacketRecord[]): string[] {
+  return records.filter((p) => model.needsDetail(p) && !detailInFlight.has(p.packetId)).map((p) => p.packetId);
+}
+
 /** Ask for the full trace of those of `records` that need it and are not asked for yet, in one request. */
 function fetchDetail(records: readonly PacketRecord[]): Promise<void> {
-  const ids = records.filter((p) => model.needsDetail(p) && !detailInFlight.has(p.packetId)).map((p) => p.packetId);
+  const ids = idsNeedingDetail(records);
   return ids.length ? requestDetail(ids.slice(0, DETAIL_MAX_PACKETS)) : Promise.resolve();
 }
 
@@ -360,8 +365,7 @@ function applyDetailAnswer(m: Extract<HostMessage, { type: 'detail' }>): void {
  * export holds every event the sandbox's ring still has.
  */
 async function exportRows(rows: readonly PacketRecord[], grouped: boolean): Promise<void> {
-  const records = rows.flatMap((p) => (grouped ? model.passesOf(p) : [p]));
-  const ids = records.filter((p) => model.needsDetail(p) && !detailInFlight.has(p.packetId)).map((p) => p.packetId);
+  const ids = idsNeedingDetail(rows.flatMap((p) => (grouped ? model.passesOf(p) : [p])));
   for (let i = 0; i < ids.length; i += DETAIL_MAX_PACKETS) await requestDetail(ids.slice(i, i + DETAIL_MAX_PACKETS));
   // Asked for before (the selection's): wait for those answers too.
   await Promise.all([...detailRequests.values()].map((r) => r.answered));
